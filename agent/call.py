@@ -1,0 +1,306 @@
+"""One live call: the pipecat pipeline, its lifecycle, and its record.
+
+``CallRunner`` is the handler the telephony router calls once a media stream has started. It builds a
+pipeline per call from the process-wide engines, journals every turn to the store as it happens, and
+always finishes the record (outcome, answers, flags, recording) however the call ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from loguru import logger
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+from pipecat.audio.vad.vad_analyzer import VADParams
+from pipecat.frames.frames import LLMContextFrame  # noqa: F401  (documented contract of DialogProcessor)
+from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.processors.aggregators.llm_context import LLMContext
+from pipecat.processors.aggregators.llm_response_universal import (
+    LLMContextAggregatorPair,
+    LLMUserAggregatorParams,
+)
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.turns.user_stop.speech_timeout_user_turn_stop_strategy import (
+    SpeechTimeoutUserTurnStopStrategy,
+)
+from pipecat.turns.user_turn_strategies import UserTurnStrategies
+from pipecat.workers.runner import WorkerRunner
+
+from agent.dialog_processor import DialogProcessor
+from agent.engines import Engines
+from agent.recording import CallRecording
+from agent.settings import Settings
+from agent.speech_services import RecognizerSTTService, SynthesizerTTSService
+from agent.store import CallStore
+from dialog import DialogSession, Reply
+from telephony.routes import StreamStart
+from telephony.serializer import CallSerializer
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+@dataclass
+class CallEvent:
+    """Something worth showing live: a turn, the start or the end of a call."""
+
+    kind: str  # started | agent | caller | ended
+    call_id: str
+    text: str = ""
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+CallListener = Callable[[CallEvent], Awaitable[None]]
+
+
+class CallJournal:
+    """Writes one call's turns to the store as they happen; store errors are logged, never raised."""
+
+    def __init__(self, store: CallStore, call_id: str):
+        self.store = store
+        self.call_id = call_id
+        self.t0 = time.monotonic()
+        self._writes: list[asyncio.Task] = []
+
+    def ms(self, at: float | None = None) -> int:
+        return int(((at if at is not None else time.monotonic()) - self.t0) * 1000)
+
+    def add_turn(self, speaker: str, text: str, start_ms: int, end_ms: int | None = None, **extra: Any) -> None:
+        self._writes.append(
+            asyncio.create_task(
+                self._safe(self.store.add_turn, self.call_id, speaker, text, start_ms, end_ms or start_ms, **extra)
+            )
+        )
+
+    async def flush(self) -> None:
+        if self._writes:
+            await asyncio.gather(*self._writes)
+            self._writes.clear()
+
+    async def _safe(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        except Exception:
+            logger.exception(f"store write failed for call {self.call_id}")
+            return None
+
+
+class CallRunner:
+    """The telephony stream handler: runs one call to its end and records it."""
+
+    def __init__(
+        self,
+        engines: Engines,
+        store: CallStore,
+        settings: Settings,
+        listener: CallListener | None = None,
+    ):
+        self.engines = engines
+        self.store = store
+        self.settings = settings
+        self.listener = listener
+
+    async def __call__(self, websocket, start: StreamStart) -> None:
+        params = start.custom_parameters or {}
+        phone = params.get("phone") or start.from_number or ""
+        person = {"name": params.get("name") or params.get("person_name") or "", "phone": phone}
+        scenario_name = params.get("scenario") or self.settings.scenario
+        call_id = await asyncio.to_thread(
+            self.store.start_call,
+            call_sid=start.call_sid,
+            stream_sid=start.stream_sid,
+            direction=params.get("direction", "outbound"),
+            phone_number=phone,
+            person_name=person["name"],
+            scenario=scenario_name,
+        )
+        journal = CallJournal(self.store, call_id)
+        recording = CallRecording(self.settings.recordings_dir / f"{call_id}.wav")
+        outcome, detail = "error", None
+        session: DialogSession | None = None
+        latencies: list[float] = []
+        serializer: CallSerializer | None = None
+        try:
+            session = DialogSession(
+                self.engines.scenario(scenario_name), person=person, now=datetime.now(SEOUL)
+            )
+            await self._emit(CallEvent("started", call_id, data={"person": person, "scenario": scenario_name}))
+            serializer = CallSerializer(
+                stream_sid=start.stream_sid,
+                call_sid=start.call_sid,
+                account_sid=self.settings.twilio_account_sid,
+                auth_token=self.settings.twilio_auth_token,
+                hang_up=self.settings.twilio_configured and bool(start.call_sid),
+            )
+            outcome, detail = await self._run_pipeline(
+                websocket, start, session, serializer, journal, recording, latencies
+            )
+        except Exception as exc:
+            logger.exception(f"call {call_id} failed")
+            outcome, detail = "error", f"{type(exc).__name__}: {exc}"
+        finally:
+            await journal.flush()
+            path = recording.close()
+            answers = dict(session.answers) if session else {}
+            flags = list(session.flags) if session else []
+            stats = {
+                "latency_s": latencies,
+                "recording_s": round(recording.seconds, 2),
+                "protocol_errors": getattr(serializer, "errors", 0),
+            }
+            await journal._safe(self.store.add_flags, call_id, flags)
+            await journal._safe(
+                self.store.finish_call,
+                call_id,
+                outcome=outcome,
+                answers=answers,
+                recording_path=str(path) if path else None,
+                outcome_detail=detail,
+                stats=stats,
+            )
+            logger.info(f"call {call_id} ended: {outcome} {detail or ''}")
+            await self._emit(
+                CallEvent(
+                    "ended",
+                    call_id,
+                    data={
+                        "outcome": outcome,
+                        "detail": detail,
+                        "answers": answers,
+                        "flags": flags,
+                        "recording": str(path) if path else None,
+                        "latency_s": latencies,
+                    },
+                )
+            )
+
+    async def _run_pipeline(
+        self,
+        websocket,
+        start: StreamStart,
+        session: DialogSession,
+        serializer: CallSerializer,
+        journal: CallJournal,
+        recording: CallRecording,
+        latencies: list[float],
+    ) -> tuple[str, str | None]:
+        settings = self.settings
+        transport = FastAPIWebsocketTransport(
+            websocket=websocket,
+            params=FastAPIWebsocketParams(
+                audio_in_enabled=True,
+                audio_out_enabled=True,
+                add_wav_header=False,
+                serializer=serializer,
+                session_timeout=int(settings.max_call_s),
+            ),
+        )
+        stt = RecognizerSTTService(self.engines.recognizer)
+        user_agg, assistant_agg = LLMContextAggregatorPair(
+            LLMContext(),
+            user_params=LLMUserAggregatorParams(
+                vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=settings.vad_stop_s)),
+                user_turn_strategies=UserTurnStrategies(
+                    stop=[SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=settings.turn_stop_s)]
+                ),
+                user_idle_timeout=settings.silence_timeout_s,
+            ),
+        )
+
+        async def on_reply(reply: Reply, caller_text: str | None) -> None:
+            now_ms = journal.ms()
+            if caller_text is not None:
+                journal.add_turn("caller", caller_text, caller_turn["start_ms"] or now_ms, now_ms)
+                await self._emit(CallEvent("caller", journal.call_id, caller_text))
+            journal.add_turn("agent", reply.text, now_ms, state=reply.state)
+            await self._emit(CallEvent("agent", journal.call_id, reply.text, state=reply.state))
+
+        def set_hint(hint: str | None) -> None:
+            stt.hint = hint
+
+        dialog = DialogProcessor(
+            session, stream_sid=start.stream_sid, set_hint=set_hint, on_reply=on_reply
+        )
+        tts = SynthesizerTTSService(self.engines.synthesizer)
+        pipeline = Pipeline(
+            [transport.input(), stt, user_agg, dialog, tts, transport.output(), recording.processor, assistant_agg]
+        )
+        latency_observer = UserBotLatencyObserver()
+        worker = PipelineWorker(
+            pipeline,
+            params=PipelineParams(
+                audio_in_sample_rate=16000,
+                audio_out_sample_rate=8000,
+                enable_metrics=True,
+            ),
+            enable_rtvi=False,
+            idle_timeout_secs=max(60, int(settings.silence_timeout_s * 10)),
+            observers=[latency_observer],
+        )
+        caller_turn: dict[str, int | None] = {"start_ms": None}
+        ended_by: dict[str, str | None] = {"why": None}
+
+        @user_agg.event_handler("on_user_turn_started")
+        async def _turn_started(_agg, *args):
+            caller_turn["start_ms"] = journal.ms()
+
+        @user_agg.event_handler("on_user_turn_idle")
+        async def _idle(_agg):
+            await dialog.on_silence()
+
+        @latency_observer.event_handler("on_latency_measured")
+        async def _latency(_obs, seconds: float):
+            latencies.append(round(seconds, 3))
+
+        @transport.event_handler("on_client_connected")
+        async def _connected(_t, _ws):
+            await recording.start()
+
+        @transport.event_handler("on_client_disconnected")
+        async def _disconnected(_t, _ws):
+            if not session.finished:
+                ended_by["why"] = "caller_hung_up"
+            await worker.cancel()
+
+        @transport.event_handler("on_session_timeout")
+        async def _timeout(_t, _ws):
+            ended_by["why"] = "max_duration"
+            await worker.cancel()
+
+        runner = WorkerRunner(handle_sigint=False)
+        await runner.add_workers(worker)
+        await runner.run()
+
+        if session.finished:
+            return session.outcome, None
+        if ended_by["why"] == "caller_hung_up":
+            return "caller_hung_up", f"caller hung up during '{_current_state(session)}'"
+        if ended_by["why"] == "max_duration":
+            return "max_duration", f"call exceeded {settings.max_call_s:.0f}s"
+        return "dropped", "the media stream ended before the dialog finished"
+
+    async def _emit(self, event: CallEvent) -> None:
+        if self.listener is None:
+            return
+        try:
+            await self.listener(event)
+        except Exception:
+            logger.exception("call listener failed")
+
+
+def _current_state(session: DialogSession) -> str:
+    return getattr(session, "state", None) or "unknown"
+
+
+def new_call_sid() -> str:
+    """A Twilio-shaped call SID for calls that do not come from Twilio (the simulator)."""
+    return "CA" + uuid.uuid4().hex

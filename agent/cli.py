@@ -1,0 +1,126 @@
+"""The ``carecall`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from agent.settings import Settings
+
+app = typer.Typer(help="Korean AI care-call and reservation voice agent.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _quiet_logs(verbose: bool) -> None:
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="DEBUG" if verbose else "WARNING")
+
+
+@app.command()
+def demo(
+    persona: str = typer.Option("well", help="Caller persona: well, fever_cough, fall_low_mood, ... or a YAML path."),
+    port: int = typer.Option(0, help="Port for the agent's server (0 = any free port)."),
+    data_dir: Path | None = typer.Option(None, help="Where records and recordings go (default ./var)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the pipeline's logs."),
+) -> None:
+    """Run a simulated Korean care call end to end: server, phone simulator, live transcript, summary."""
+    from agent.demo import run_demo
+
+    _quiet_logs(verbose)
+    settings = Settings()
+    overrides: dict = {"port": port}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    settings = settings.model_copy(update=overrides)
+    result = asyncio.run(run_demo(settings, persona, console))
+    raise typer.Exit(0 if result.record is not None else 1)
+
+
+@app.command()
+def serve(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+    """Run the agent's server (Twilio webhook ``/twiml`` and media stream ``/ws``)."""
+    import uvicorn
+
+    from agent.app import create_app
+    from agent.engines import Engines
+    from agent.store import CallStore, migrate
+
+    _quiet_logs(verbose)
+    settings = Settings()
+    migrate(settings.resolved_database_url)
+    with console.status("Loading speech models…"):
+        engines = Engines.load(settings, progress=lambda what, s: console.log(f"{what}: {s:.1f}s"))
+    store = CallStore(settings.resolved_database_url)
+    console.print(f"Listening on http://{settings.host}:{settings.port} (TwiML: {settings.base_url}/twiml)")
+    uvicorn.run(create_app(settings, engines, store), host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def call(
+    url: str = typer.Option("http://127.0.0.1:8765", help="The agent server's base URL."),
+    persona: str = typer.Option("well", help="Caller persona name or YAML path."),
+) -> None:
+    """Dial a running agent server with the phone simulator (as Twilio would) and print the call."""
+    from agent.demo import simulate_call
+
+    _quiet_logs(False)
+    result = asyncio.run(simulate_call(url, persona, console))
+    raise typer.Exit(0 if result.completed else 1)
+
+
+@app.command()
+def chat(
+    scenario: str = typer.Option("care_call", help="Scenario name or YAML path."),
+    name: str = typer.Option("김영수", help="The person's name."),
+    replay: Path | None = typer.Option(None, help="A file of replies, one per line (empty line = silence)."),
+) -> None:
+    """Talk to a scenario by typing (empty line = silence), or replay a file of replies."""
+    from dialog import load_scenario
+    from dialog.chat import run_chat
+
+    lines = replay.read_text(encoding="utf-8").splitlines() if replay else None
+    run_chat(load_scenario(scenario), lines, console.print, person={"name": name})
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest revision."""
+    from agent.store import migrate
+
+    settings = Settings()
+    migrate(settings.resolved_database_url)
+    console.print(f"Database at {settings.resolved_database_url} is up to date.")
+
+
+@app.command()
+def calls(limit: int = typer.Option(20, help="How many recent calls.")) -> None:
+    """List recent call records."""
+    from rich.table import Table
+
+    from agent.store import CallStore, migrate
+
+    settings = Settings()
+    migrate(settings.resolved_database_url)
+    table = Table("call", "started", "phone", "scenario", "outcome", "flags")
+    for rec in CallStore(settings.resolved_database_url).list_calls(limit=limit):
+        table.add_row(
+            rec.id[:8],
+            f"{rec.started_at:%Y-%m-%d %H:%M}",
+            rec.phone_number or "",
+            rec.scenario or "",
+            rec.outcome or rec.status,
+            ", ".join(f.rule for f in rec.flags),
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,222 @@
+"""``carecall demo``: the agent's server and a phone simulator in one process, one Korean call, live.
+
+The simulator reaches the server exactly as Twilio would: it fetches TwiML from ``POST /twiml`` with
+Twilio's form fields, then opens the ``<Stream>`` websocket it names and speaks the Media Streams protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import uvicorn
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agent.app import create_app
+from agent.call import CallEvent, new_call_sid
+from agent.engines import Engines
+from agent.settings import Settings
+from agent.store import CallRecord, CallStore, migrate
+from telephony.personas import Persona, load_persona
+from telephony.simulator import PhoneSimulator, SimulatedCall, dial
+
+AGENT_NUMBER = "+8215881234"  # the care centre's line in the simulation
+
+
+@dataclass
+class DemoResult:
+    call: SimulatedCall | None = None
+    record: CallRecord | None = None
+    events: list[CallEvent] = field(default_factory=list)
+    startup_s: dict[str, float] = field(default_factory=dict)
+
+
+class CallerVoice:
+    """The simulated callee's voice: a second synthesiser, with its lines prepared before dialing."""
+
+    def __init__(self, persona: Persona):
+        from tts import make_synthesizer
+
+        self.synthesizer = make_synthesizer("kokoro", voice=persona.voice, speed=persona.speed)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def load(self) -> None:
+        self.synthesizer.load()
+
+    def prepare(self, lines: list[str]) -> None:
+        for line in lines:
+            self(line)
+
+    def __call__(self, text: str) -> tuple[np.ndarray, int]:
+        if text not in self._cache:
+            self._cache[text] = self.synthesizer.synthesize(text)
+        return self._cache[text], self.synthesizer.sample_rate
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _persona_lines(persona: Persona) -> list[str]:
+    lines = [text for texts in persona.answers.values() for text in texts]
+    if persona.barge_in is not None:
+        lines.append(persona.barge_in.text)
+    return lines
+
+
+async def run_demo(settings: Settings, persona_name: str, console: Console) -> DemoResult:
+    """Start the server, place one simulated call, print it live, then print its summary."""
+    result = DemoResult()
+    persona = load_persona(persona_name)
+    if not settings.port:
+        settings = settings.model_copy(update={"port": _free_port(settings.host)})
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+    ) as progress:
+
+        def run_step(what: str, fn) -> Any:
+            task = progress.add_task(what, total=1)
+            started = time.perf_counter()
+            out = fn()
+            result.startup_s[what] = time.perf_counter() - started
+            progress.update(task, completed=1, description=f"{what} [green]✓")
+            return out
+
+        run_step("Database migrations", lambda: migrate(settings.resolved_database_url))
+
+        def engines_progress(what: str, seconds: float) -> None:
+            result.startup_s[what] = seconds
+            progress.add_task(f"{what} [green]✓", total=1, completed=1)
+
+        engines = await asyncio.to_thread(Engines.load, settings, engines_progress)
+        voice = CallerVoice(persona)
+        await asyncio.to_thread(run_step, f"Caller's voice ({persona.voice})", voice.load)
+        await asyncio.to_thread(
+            run_step, "Preparing the caller's lines", lambda: voice.prepare(_persona_lines(persona))
+        )
+
+    store = CallStore(settings.resolved_database_url)
+    ended = asyncio.Event()
+    call_id: dict[str, str] = {}
+
+    async def on_call_event(event: CallEvent) -> None:
+        result.events.append(event)
+        if event.kind == "started":
+            call_id["id"] = event.call_id
+            console.rule(f"[bold]Call {event.call_id[:8]} · {persona.name} ({persona.phone})")
+        elif event.kind == "agent":
+            console.print(f"[bold cyan]상담원[/]  {event.text}  [dim]({event.state})[/]")
+        elif event.kind == "caller":
+            console.print(f"[bold yellow]어르신[/]  [dim]heard as:[/] {event.text or '[dim](nothing)[/]'}")
+        elif event.kind == "ended":
+            ended.set()
+
+    def on_sim_event(kind: str, data: dict[str, Any]) -> None:
+        if kind == "caller_speech":
+            console.print(f"[yellow]   ☎ says:[/] {data.get('text', '')}")
+        elif kind == "agent_audio" and data.get("latency_s") is not None:
+            console.print(f"[dim]   ↳ first agent audio {data['latency_s']:.2f}s after the caller stopped[/]")
+        elif kind == "clear":
+            console.print("[magenta]   ✂ barge-in: agent audio cleared[/]")
+
+    app = create_app(settings, engines, store, listener=on_call_event)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="off")
+    )
+    server_task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if server_task.done():
+                await server_task  # raises the bind error
+            await asyncio.sleep(0.05)
+        result.call = await simulate(settings.base_url, persona, voice, on_sim_event)
+        try:
+            await asyncio.wait_for(ended.wait(), timeout=30)
+        except TimeoutError:
+            console.print("[red]The agent did not finish the call record in 30 s.")
+    finally:
+        server.should_exit = True
+        await server_task
+
+    if "id" in call_id:
+        result.record = await asyncio.to_thread(store.get_call, call_id["id"])
+    print_summary(console, result, settings.resolved_database_url)
+    return result
+
+
+async def simulate(base_url: str, persona: Persona, voice, on_event=None) -> SimulatedCall:
+    """Dial like Twilio: fetch TwiML from the agent, then stream the call over its websocket."""
+    ws_url, parameters = await dial(
+        base_url,
+        call_sid=new_call_sid(),
+        from_number=persona.phone,
+        to_number=AGENT_NUMBER,
+        extra_query={"name": persona.name},
+    )
+    simulator = PhoneSimulator(ws_url, persona, voice, stream_parameters=parameters, on_event=on_event)
+    return await simulator.run()
+
+
+async def simulate_call(base_url: str, persona_name: str, console: Console) -> SimulatedCall:
+    """``carecall call``: the simulator alone, against a server that is already running."""
+    persona = load_persona(persona_name)
+    voice = CallerVoice(persona)
+    with console.status("Preparing the caller's voice…"):
+        await asyncio.to_thread(voice.load)
+        await asyncio.to_thread(voice.prepare, _persona_lines(persona))
+    call = await simulate(base_url.rstrip("/"), persona, voice)
+    _print_wire_stats(console, call)
+    return call
+
+
+def _print_wire_stats(console: Console, call: SimulatedCall) -> None:
+    lat = [x for x in call.latencies_s if x is not None]
+    table = Table("measured on the wire (simulator side)", "value", show_header=True)
+    if call.greeting_latency_s is not None:
+        table.add_row("call start → first greeting audio", f"{call.greeting_latency_s:.2f} s")
+    if lat:
+        table.add_row("voice-to-voice, median", f"{float(np.median(lat)):.2f} s")
+        table.add_row("voice-to-voice, worst", f"{max(lat):.2f} s")
+        table.add_row("agent turns measured", str(len(lat)))
+    table.add_row("barge-in clears received", str(call.clear_count))
+    table.add_row("agent hung up", "yes" if call.server_hung_up else "no")
+    console.print(table)
+
+
+def print_summary(console: Console, result: DemoResult, database_url: str) -> None:
+    record = result.record
+    if record is None:
+        console.print("[red]No call record was written.")
+        return
+    answers = Table("question", "answer", title="Answers the agent extracted")
+    for key, value in (record.answers or {}).items():
+        answers.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+    console.print(answers)
+    if record.flags:
+        flags = Table("flag", "severity", "evidence (caller's words)", "turn", title="Flags raised")
+        for flag in record.flags:
+            flags.add_row(flag.rule, flag.severity, flag.evidence, str(flag.turn_index))
+        console.print(flags)
+    else:
+        console.print("[green]No flags raised.")
+    if result.call is not None:
+        _print_wire_stats(console, result.call)
+    console.print(
+        Panel.fit(
+            f"outcome: [bold]{record.outcome}[/] {record.outcome_detail or ''}\n"
+            f"call record: {record.id} in {database_url}\n"
+            f"recording (left caller, right agent): {record.recording_path}",
+            title="Call stored",
+        )
+    )
+

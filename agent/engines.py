@@ -1,0 +1,68 @@
+"""Process-wide models and scenarios, loaded once and shared by every call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loguru import logger
+
+from agent.settings import Settings
+
+Progress = Callable[[str, float], None]  # (step description, seconds it took)
+
+
+@dataclass
+class Engines:
+    recognizer: Any
+    synthesizer: Any
+    _scenarios: dict[str, Any] = field(default_factory=dict)
+
+    def scenario(self, name: str) -> Any:
+        """A loaded scenario by built-in name or path (cached: scenarios are immutable data)."""
+        if name not in self._scenarios:
+            from dialog import load_scenario
+
+            self._scenarios[name] = load_scenario(name)
+        return self._scenarios[name]
+
+    @classmethod
+    def load(cls, settings: Settings, progress: Progress | None = None) -> Engines:
+        """Load the recogniser and the synthesiser, warming both so the first call is not slow."""
+        from asr import make_recognizer
+        from tts import make_synthesizer
+
+        def step(what: str, fn: Callable[[], Any]) -> Any:
+            started = time.perf_counter()
+            result = fn()
+            took = time.perf_counter() - started
+            logger.info(f"{what}: {took:.1f}s")
+            if progress:
+                progress(what, took)
+            return result
+
+        recognizer = make_recognizer(
+            settings.asr_engine, model_dir=settings.asr_model_dir, beam_size=settings.asr_beam_size
+        )
+        step(f"speech recogniser ({settings.asr_engine})", recognizer.load)
+        synthesizer = make_synthesizer(settings.tts_engine, voice=settings.tts_voice, speed=settings.tts_speed)
+        step(f"speech synthesiser ({settings.tts_engine}, {settings.tts_voice})", synthesizer.load)
+        engines = cls(recognizer, synthesizer)
+        step(f"scenario ({settings.scenario})", lambda: engines.scenario(settings.scenario))
+        step("warm-up", lambda: _warm_up(recognizer, synthesizer))
+        return engines
+
+
+def _warm_up(recognizer: Any, synthesizer: Any) -> None:
+    """First inference of each model is slower (allocations, kernel choice): pay it before any call."""
+    import numpy as np
+
+    pcm = synthesizer.synthesize("안녕하세요.")
+    audio = pcm.astype(np.float32) / 32768.0
+    if synthesizer.sample_rate != recognizer.sample_rate:
+        import soxr
+
+        audio = soxr.resample(audio, synthesizer.sample_rate, recognizer.sample_rate)
+    recognizer.transcribe(audio)

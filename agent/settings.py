@@ -1,0 +1,59 @@
+"""Runtime configuration, read from the environment (prefix ``CARECALL_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator may change without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="CARECALL_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the database, recordings and caches live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    public_url: str | None = Field(
+        None, description="Public https base URL Twilio reaches (e.g. https://agent.example.org)."
+    )
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+
+    asr_engine: str = "whisper"
+    asr_model_dir: Path | None = None
+    asr_beam_size: int = 5
+
+    tts_engine: str = "kokoro"
+    tts_voice: str = "jf_alpha"
+    tts_speed: float = 1.0
+
+    scenario: str = "care_call"
+    silence_timeout_s: float = Field(6.0, description="Caller silence before the agent re-prompts.")
+    max_call_s: float = Field(600.0, description="Hard cap on one call's length.")
+    vad_stop_s: float = Field(0.3, description="Trailing silence that ends a caller's speech segment.")
+    turn_stop_s: float = Field(0.3, description="Extra wait after speech ends before the turn is over.")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'carecall.db').resolve()}"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
