@@ -1,0 +1,10 @@
+"""The care-call dialog manager: scenario data, Korean answer understanding, risk flags.
+
+Pure Python (no audio, model, web or database imports); see docs/ARCHITECTURE.md for the contract.
+"""
+
+from dialog.flags import Flag
+from dialog.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from dialog.session import DialogSession, Reply
+
+__all__ = ["DialogSession", "Flag", "Reply", "Scenario", "ScenarioError", "load_scenario", "parse_scenario"]

@@ -1,0 +1,21 @@
+"""Risk flags raised during a call (rules and severities: docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialog.vocabulary import SEVERITIES
+
+
+@dataclass(frozen=True)
+class Flag:
+    rule: str  # e.g. "fever", "fall", "self_harm_risk"
+    severity: str  # low | medium | high | critical
+    evidence: str  # the caller's exact words that triggered it ("" for no_answer)
+    turn: int  # 0-based index of the caller turn (handle() call) that triggered it
+    message: str = ""  # short Korean note for the care worker
+
+    @property
+    def rank(self) -> int:
+        """Severity as a number (low = 0 … critical = 3), for sorting and thresholds."""
+        return SEVERITIES.index(self.severity)

@@ -1,0 +1,390 @@
+"""One care call: walks the scenario, understands each caller turn, records answers and risk flags."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from dialog import understanding as nlu
+from dialog.flags import Flag
+from dialog.scenario import END_PREFIX, Scenario, State
+from dialog.understanding import Finding, Utterance
+from dialog.vocabulary import SYMPTOMS, UNKNOWN
+
+try:
+    from zoneinfo import ZoneInfo
+
+    SEOUL: Any = ZoneInfo("Asia/Seoul")
+except Exception:  # no tz database on this machine: Korea has no daylight saving time
+    SEOUL = timezone(timedelta(hours=9), "KST")
+
+_PARSERS: dict[str, Callable[[Utterance], Finding | None]] = {
+    "identity": nlu.identity,
+    "meal": nlu.meal,
+    "sleep": nlu.sleep,
+    "health": nlu.health,
+    "medication": nlu.medication,
+    "mood": nlu.mood,
+    "injury": nlu.injury,
+    "severity": nlu.severity,
+    "yes_no": nlu.yes_no_answer,
+    "anything_else": nlu.anything_else,
+    "none": lambda u: None,
+}
+# Facts picked up in passing, when the person answers one question and mentions another topic.
+_SIDE_FACTS: dict[str, Callable[..., Finding | None]] = {
+    "meal": nlu.meal,
+    "sleep": nlu.sleep,
+    "medication": nlu.medication,
+    "mood": nlu.mood,
+}
+# Which symptom the agent acknowledges first when several are named at once.
+_ACK_PRIORITY = ("breathing", "chest_pain", "fall", "fever", "pain", "dizziness", "cough")
+_MAX_ACKS = 2  # acknowledgements before the next question; more makes the reply slow to get to the point
+_CONFUSED_AFTER_UNKNOWNS = 3
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str  # what the agent says ("" once the call has finished)
+    state: str | None  # id of the question now asked (the Twilio mark name); "closing" when ending
+    end: bool = False  # hang up after saying it
+    hint: str | None = None  # words expected next, for the recogniser's prompt
+
+
+class DialogSession:
+    """The dialog manager for one call. Not thread-safe; one instance per call."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        person: dict | None = None,
+        now: datetime | None = None,
+        history: list | None = None,
+        *,
+        seed: int | None = None,
+    ):
+        self.scenario = scenario
+        self.person = dict(person or {})
+        self.now = now or datetime.now(SEOUL)
+        name = str(self.person.get("name") or "").strip()
+        self._vars = {
+            "name": name or "어르신",
+            "meal": _meal_word(self.now),
+            "last_symptoms": _last_symptoms(history or [], scenario),
+        }
+        # Same person, same day: same phrasing (reproducible); another day: another phrasing.
+        self._rng = random.Random(seed if seed is not None else zlib.crc32(f"{name}|{self.now:%Y-%m-%d}".encode()))
+        self._rotation: dict[str, int] = {}
+        self._times_asked: dict[str, int] = {}
+        self._state: str | None = None
+        self._resume: str = scenario.start  # where the script continues after queued follow-ups
+        self._queue: list[str] = []
+        self._raised_follow_ups: set[str] = set()
+        self._answers: dict[str, Any] = {}
+        self._symptoms: list[str] = []
+        self._flags: list[Flag] = []
+        self._retries = 0
+        self._silences = 0
+        self._turns = 0
+        self._unknowns = 0
+        self._finished = False
+        self._outcome: str | None = None
+
+    # --- public state ---------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str | None:
+        """Id of the question being asked now (None before start())."""
+        return self._state
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    @property
+    def outcome(self) -> str | None:
+        """completed | no_response | wrong_person | callback_requested | emergency (None while talking)."""
+        return self._outcome
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        answers = dict(self._answers)
+        if self._symptoms or "health" in answers:
+            answers["symptoms"] = list(self._symptoms)
+        return answers
+
+    @property
+    def flags(self) -> list[Flag]:
+        return list(self._flags)
+
+    @property
+    def turns(self) -> int:
+        """Caller turns handled so far."""
+        return self._turns
+
+    # --- conversation ---------------------------------------------------------------------------------
+
+    def start(self) -> Reply:
+        """Greeting and the first question."""
+        if self._state is not None:
+            raise RuntimeError("start() was already called")
+        greeting = self._pick("greetings", self.scenario.greetings)
+        return self._ask(self.scenario.start, [greeting])
+
+    def handle(self, text: str | None) -> Reply:
+        """One caller turn (the recogniser's text; "" when it heard speech but read nothing)."""
+        if self._finished:
+            return Reply("", self._state, end=True)
+        if self._state is None:
+            raise RuntimeError("call start() before handle()")
+        turn = self._turns
+        self._turns += 1
+        self._silences = 0
+        u = Utterance(text)
+        if u.empty:
+            return self._unclear(turn, empty=True)
+
+        # Safety first, on every turn whatever was asked.
+        if found := nlu.self_harm(u):
+            return self._end("self_harm", found.evidence, turn)
+        if found := nlu.emergency(u):
+            return self._end("emergency", found.evidence, turn)
+        state = self.scenario.states[self._state]
+        if state.expect != "identity" and (found := nlu.call_back(u)):
+            return self._end("callback", found.evidence, turn)
+
+        finding = _PARSERS[state.expect](u)
+        new_symptoms = self._take_symptoms(u, turn)
+        side_acks = self._take_side_facts(u, turn, state)
+        if finding is None:
+            if side_acks:  # they told us something else: acknowledge it and ask again, no "sorry"
+                return self._retry(side_acks)
+            return self._unclear(turn, evidence=u.words())
+        acks, target = self._apply(state, finding, turn, new_symptoms)
+        return self._continue(target, acks + side_acks, finding.evidence, turn)
+
+    def handle_silence(self) -> Reply:
+        """The caller said nothing for the silence timeout: check the line, then give up politely."""
+        if self._finished:
+            return Reply("", self._state, end=True)
+        if self._state is None:
+            raise RuntimeError("call start() before handle_silence()")
+        self._silences += 1
+        if self._silences >= self.scenario.silence.max_consecutive:
+            return self._end("no_response", "", self._turns)
+        return self._ask(self._state, [self._render(self._pick("silence", self.scenario.silence.prompts))])
+
+    # --- understanding a turn -------------------------------------------------------------------------
+
+    def _take_symptoms(self, u: Utterance, turn: int) -> list[nlu.SymptomFinding]:
+        """Record symptoms named in this turn (any state), raise their flags, queue their follow-ups."""
+        found = [s for s in nlu.find_symptoms(u) if s.symptom not in self._symptoms]
+        specs = self.scenario.symptoms
+        for s in found:
+            self._symptoms.append(s.symptom)
+            spec = specs.get(s.symptom)
+            if spec and spec.flag:
+                self._flag(spec.flag, s.evidence, turn, detail=s.location)
+            if s.severe and s.symptom in ("pain", "fall"):
+                self._flag("severe_pain", s.evidence, turn, detail=s.location)
+        for s in found:
+            spec = specs.get(s.symptom)
+            if spec and spec.follow_up and not set(spec.skip_follow_up_if) & set(self._symptoms):
+                self._raise_follow_up(spec.follow_up)
+        if found:
+            self._answers["health"] = "unwell"
+            self._symptoms.sort(key=SYMPTOMS.index)
+        if (lonely := nlu.loneliness(u)) is not None:
+            self._flag("loneliness", lonely.evidence, turn)
+        if (confused := nlu.confusion(u)) is not None:
+            self._flag("confusion", confused.evidence, turn)
+        return found
+
+    def _take_side_facts(self, u: Utterance, turn: int, asked: State) -> list[str]:
+        """Answers to questions not asked yet ("밥은 먹었는데 잠을 못 잤어"): record them, so the
+        question is skipped later, and return their acknowledgements."""
+        acks = []
+        for slot, parse in _SIDE_FACTS.items():
+            if slot == asked.slot or slot in self._answers:
+                continue
+            finding = parse(u, strict=True)
+            state = self.scenario.states.get(slot)
+            if finding is None or state is None:
+                continue
+            self._answers[slot] = finding.value
+            if rule := state.flags.get(finding.value):
+                self._flag(rule, finding.evidence, turn)
+            if lines := state.acks.get(finding.value):
+                acks.append(self._render(self._pick(f"ack:{slot}:{finding.value}", lines)))
+        return acks
+
+    def _apply(
+        self, state: State, finding: Finding, turn: int, new_symptoms: list[nlu.SymptomFinding]
+    ) -> tuple[list[str], str | None]:
+        """Record the answer to the question asked; return acknowledgements and where to go next."""
+        value, acks = finding.value, []
+        if state.slot == "note":
+            if value == "note":
+                self._answers["note"] = finding.evidence
+        elif state.slot == "health":
+            if value == "well" and self._symptoms:
+                value = "unwell"  # "괜찮아요" after naming a symptom does not undo it
+            self._answers["health"] = value
+            if value == "unwell" and not self._symptoms and self.scenario.unspecified_follow_up:
+                self._raise_follow_up(self.scenario.unspecified_follow_up)
+        elif state.slot:
+            self._answers[state.slot] = value
+        if rule := state.flags.get(value):
+            self._flag(rule, finding.evidence, turn)
+        if new_symptoms:
+            acks.append(self._symptom_ack(new_symptoms))
+        elif lines := state.acks.get(value):
+            acks.append(self._render(self._pick(f"ack:{self._state}:{value}", lines)))
+        target = state.branches.get(value)
+        if target is None and "." not in (self._state or ""):
+            target = state.next
+        return acks, target
+
+    def _symptom_ack(self, found: list[nlu.SymptomFinding]) -> str:
+        first = min(found, key=lambda s: _ACK_PRIORITY.index(s.symptom))
+        spec = self.scenario.symptoms.get(first.symptom)
+        if spec is None:
+            return ""
+        return self._render(self._pick(f"symptom:{first.symptom}", spec.acks))
+
+    def _raise_follow_up(self, state_id: str) -> None:
+        if state_id not in self._raised_follow_ups:
+            self._raised_follow_ups.add(state_id)
+            self._queue.append(state_id)
+
+    def _flag(self, rule: str, evidence: str, turn: int, detail: str | None = None) -> None:
+        """Raise a flag once per call (the first evidence is kept)."""
+        if any(f.rule == rule for f in self._flags):
+            return
+        spec = self.scenario.flags.get(rule)
+        if spec is None:  # a scenario without this rule does not raise it
+            return
+        message = f"{spec.message} ({detail})" if detail else spec.message
+        self._flags.append(Flag(rule, spec.severity, evidence, turn, message))
+
+    # --- moving on ------------------------------------------------------------------------------------
+
+    def _continue(self, target: str | None, acks: list[str], evidence: str, turn: int) -> Reply:
+        """Go to ``target`` (or back to the script), asking queued follow-ups first and skipping
+        questions already answered in passing."""
+        if target and target.startswith(END_PREFIX):
+            return self._end(target[len(END_PREFIX) :], evidence, turn)
+        if target:
+            self._resume = target
+        for _ in range(len(self.scenario.states) + 1):
+            if self._queue:
+                return self._ask(self._queue.pop(0), acks)
+            nxt = self._resume
+            if nxt.startswith(END_PREFIX):
+                return self._end(nxt[len(END_PREFIX) :], evidence, turn)
+            state = self.scenario.states[nxt]
+            if state.slot and state.slot != "note" and state.slot in self._answers:
+                self._resume = state.branches.get(self._answers[state.slot]) or state.next or nxt
+                if self._resume == nxt:
+                    break
+                continue
+            break
+        return self._ask(self._resume, acks)
+
+    def _unclear(self, turn: int, *, empty: bool = False, evidence: str = "") -> Reply:
+        """Ask again with a short apology; after the retry limit record 'unknown' and move on."""
+        state = self.scenario.states[self._state]
+        limit = self.scenario.max_retries if state.max_retries is None else state.max_retries
+        if self._retries < limit:
+            if empty:
+                lead = self._pick("empty", self.scenario.unclear.empty_prompts)
+            else:
+                lead = self._pick(f"reprompt:{self._state}", state.reprompts or self.scenario.unclear.prompts)
+            return self._retry([self._render(lead)])
+        if state.slot and state.slot != "note" and state.slot not in self._answers:
+            self._answers[state.slot] = UNKNOWN
+        self._unknowns += 1
+        if self._unknowns >= _CONFUSED_AFTER_UNKNOWNS:
+            self._flag("confusion", evidence, turn)
+        give_up = self._render(self._pick("give_up", self.scenario.unclear.give_up))
+        target = None if "." in self._state else state.next
+        return self._continue(target, [give_up], evidence, turn)
+
+    def _retry(self, lead: list[str]) -> Reply:
+        self._retries += 1
+        return self._ask(self._state, lead)
+
+    def _ask(self, state_id: str, lead: Sequence[str]) -> Reply:
+        if state_id != self._state:
+            self._retries = 0
+        self._state = state_id
+        state = self.scenario.states[state_id]
+        text = " ".join([line for line in lead[:_MAX_ACKS] if line] + [self._prompt(state_id, state)])
+        if state.end:
+            self._finished, self._outcome = True, "completed"
+            return Reply(text, state_id, end=True)
+        return Reply(text, state_id, end=False, hint=state.hint)
+
+    def _end(self, ending_name: str, evidence: str, turn: int) -> Reply:
+        """End the call with one of the scenario's endings (no acknowledgements: the ending stands alone)."""
+        ending = self.scenario.endings[ending_name]
+        if ending.flag:
+            self._flag(ending.flag, evidence, turn)
+        self._finished, self._outcome = True, ending.outcome
+        self._state = "closing"
+        return Reply(self._render(self._pick(f"end:{ending_name}", ending.lines)), "closing", end=True)
+
+    # --- wording --------------------------------------------------------------------------------------
+
+    def _prompt(self, state_id: str, state: State) -> str:
+        asked = self._times_asked.get(state_id, 0)
+        self._times_asked[state_id] = asked + 1
+        lines, key = state.prompts, f"prompt:{state_id}"
+        if state.prompts_if_flagged and any(f.rank >= 1 for f in self._flags):
+            lines, key = state.prompts_if_flagged, f"prompt:{state_id}:flagged"
+        elif state.prompts_if_history and self._vars["last_symptoms"] and asked == 0:
+            lines, key = state.prompts_if_history, f"prompt:{state_id}:history"
+        return self._render(self._pick(key, lines))
+
+    def _pick(self, key: str, lines: Sequence[str]) -> str:
+        """A seeded first choice, then rotation, so a repeated line is phrased differently."""
+        if key not in self._rotation:
+            self._rotation[key] = self._rng.randrange(len(lines))
+        else:
+            self._rotation[key] += 1
+        return lines[self._rotation[key] % len(lines)]
+
+    def _render(self, line: str) -> str:
+        text = line.format_map(_Vars(self._vars))
+        return text.replace("어르신 님", "어르신")  # no name known: "어르신", not "어르신 님"
+
+
+class _Vars(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _meal_word(now: datetime) -> str:
+    if now.tzinfo is not None:
+        now = now.astimezone(SEOUL)
+    if 4 <= now.hour < 10:
+        return "아침"
+    if 10 <= now.hour < 16:
+        return "점심"
+    return "저녁"
+
+
+def _last_symptoms(history: list, scenario: Scenario) -> str:
+    """Symptoms of the most recent earlier call that had any, as the agent would name them ("열, 기침")."""
+    for call in reversed(history):
+        answers = call.get("answers", call) if isinstance(call, dict) else getattr(call, "answers", None)
+        symptoms = (answers or {}).get("symptoms") if isinstance(answers, dict) else None
+        if symptoms:
+            labels = [scenario.symptoms[s].label for s in symptoms if s in scenario.symptoms]
+            return ", ".join(labels)
+    return ""
