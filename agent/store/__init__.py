@@ -1,0 +1,6 @@
+"""Call records in SQL (SQLite by default, PostgreSQL the same way), schema managed by Alembic."""
+
+from agent.store.migrate import migrate
+from agent.store.repository import CallRecord, CallStore, FlagRecord, TurnRecord
+
+__all__ = ["CallRecord", "CallStore", "FlagRecord", "TurnRecord", "migrate"]
