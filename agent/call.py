@@ -261,6 +261,10 @@ class CallRunner:
         async def _latency(_obs, seconds: float):
             latencies.append(round(seconds, 3))
 
+        @latency_observer.event_handler("on_latency_breakdown")
+        async def _breakdown(_obs, breakdown):
+            logger.info("latency breakdown: " + " / ".join(breakdown.turn_contribution_lines()))
+
         @transport.event_handler("on_client_connected")
         async def _connected(_t, _ws):
             await recording.start()

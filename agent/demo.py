@@ -7,8 +7,10 @@ Twilio's form fields, then opens the ``<Stream>`` websocket it names and speaks 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,27 +128,16 @@ async def run_demo(settings: Settings, persona_name: str, console: Console) -> D
             console.print(f"[yellow]   ☎ says:[/] {data.get('text', '')}")
         elif kind == "agent_audio" and data.get("latency_s") is not None:
             console.print(f"[dim]   ↳ first agent audio {data['latency_s']:.2f}s after the caller stopped[/]")
-        elif kind == "clear":
+        elif kind == "clear" and data.get("interrupted"):
             console.print("[magenta]   ✂ barge-in: agent audio cleared[/]")
 
     app = create_app(settings, engines, store, listener=on_call_event)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="off")
-    )
-    server_task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if server_task.done():
-                await server_task  # raises the bind error
-            await asyncio.sleep(0.05)
+    async with serve_in_background(app, settings):
         result.call = await simulate(settings.base_url, persona, voice, on_sim_event)
         try:
             await asyncio.wait_for(ended.wait(), timeout=30)
         except TimeoutError:
             console.print("[red]The agent did not finish the call record in 30 s.")
-    finally:
-        server.should_exit = True
-        await server_task
 
     if "id" in call_id:
         result.record = await asyncio.to_thread(store.get_call, call_id["id"])
@@ -154,16 +145,38 @@ async def run_demo(settings: Settings, persona_name: str, console: Console) -> D
     return result
 
 
+@contextlib.asynccontextmanager
+async def serve_in_background(app, settings: Settings) -> AsyncIterator[uvicorn.Server]:
+    """Run the app with uvicorn on this event loop until the block exits."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                await task  # raises the bind error
+                raise RuntimeError("the server stopped before it started")
+            await asyncio.sleep(0.05)
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
 async def simulate(base_url: str, persona: Persona, voice, on_event=None) -> SimulatedCall:
     """Dial like Twilio: fetch TwiML from the agent, then stream the call over its websocket."""
+    call_sid = new_call_sid()
     ws_url, parameters = await dial(
         base_url,
-        call_sid=new_call_sid(),
+        call_sid=call_sid,
         from_number=persona.phone,
         to_number=AGENT_NUMBER,
         extra_query={"name": persona.name},
     )
-    simulator = PhoneSimulator(ws_url, persona, voice, stream_parameters=parameters, on_event=on_event)
+    simulator = PhoneSimulator(
+        ws_url, persona, voice, stream_parameters=parameters, call_sid=call_sid, on_event=on_event
+    )
     return await simulator.run()
 
 
@@ -188,7 +201,7 @@ def _print_wire_stats(console: Console, call: SimulatedCall) -> None:
         table.add_row("voice-to-voice, median", f"{float(np.median(lat)):.2f} s")
         table.add_row("voice-to-voice, worst", f"{max(lat):.2f} s")
         table.add_row("agent turns measured", str(len(lat)))
-    table.add_row("barge-in clears received", str(call.clear_count))
+    table.add_row("barge-ins (agent audio cleared)", str(call.barge_ins))
     table.add_row("agent hung up", "yes" if call.server_hung_up else "no")
     console.print(table)
 

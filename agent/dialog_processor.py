@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from loguru import logger
 from pipecat.frames.frames import (
@@ -22,9 +23,10 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
-from dialog import DialogSession, Reply
+if TYPE_CHECKING:  # the processor only calls the session; no import cost at run time
+    from dialog import DialogSession, Reply
 
-ReplyListener = Callable[[Reply, str | None], Awaitable[None]]
+ReplyListener = Callable[["Reply", str | None], Awaitable[None]]
 
 
 class DialogProcessor(FrameProcessor):
