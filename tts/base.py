@@ -1,0 +1,106 @@
+"""The synthesiser interface shared by every engine, and the factory.
+
+Text is normalised and split into clauses (``tts.text``); each clause is synthesised on its own and cached, so
+``stream`` yields the first clause's audio as soon as it exists and ``synthesize`` is the concatenation of the
+stream. Clause audio is cached per (clause, voice, speed): greetings and questions repeat across calls.
+"""
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+import numpy as np
+
+from tts.cache import AudioCache
+from tts.text import add_breaks, normalize, split_clauses
+
+
+class SynthesisError(RuntimeError):
+    """The engine cannot be used (missing model, missing binary, unknown voice…)."""
+
+
+class Synthesizer(ABC):
+    name: str = "tts"
+    sample_rate: int = 24000
+    voices: tuple[str, ...] = ()
+    clause_pause_s = 0.12  # after a comma clause
+    sentence_pause_s = 0.3  # after a sentence
+
+    def __init__(self, voice: str, speed: float = 1.0, *, cache: AudioCache | None = None,
+                 max_clause_syllables: int = 20):
+        if voice not in self.voices:
+            raise ValueError(f"unknown {self.name} voice {voice!r}; available: {', '.join(self.voices)}")
+        if not 0.5 <= speed <= 2.0:
+            raise ValueError(f"speed must be between 0.5 and 2.0, got {speed}")
+        self.voice, self.speed = voice, float(speed)
+        self.cache = cache if cache is not None else AudioCache()
+        self.max_clause_syllables = max_clause_syllables
+        self._load_lock = threading.Lock()
+        self._loaded = False
+
+    # -- engine hooks -------------------------------------------------------------------------------------
+    @abstractmethod
+    def _load(self) -> None: ...
+
+    @abstractmethod
+    def _synthesize_clause(self, clause: str) -> np.ndarray:
+        """int16 audio for one normalised clause, silence trimmed at both ends."""
+
+    # -- public API -------------------------------------------------------------------------------------------
+    def load(self) -> Synthesizer:
+        """Load the model (heavy, idempotent, thread-safe)."""
+        with self._load_lock:
+            if not self._loaded:
+                self._load()
+                self._loaded = True
+        return self
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def clauses(self, text: str) -> list[str]:
+        """The synthesis units of ``text``: normalised, breaks predicted, split into sentences/clauses."""
+        return split_clauses(add_breaks(normalize(text)), self.max_clause_syllables)
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        """int16 chunks, one per clause (with its trailing pause); the first leaves after the first clause."""
+        self.load()
+        clauses = self.clauses(text)
+        for i, clause in enumerate(clauses):
+            audio = self._clause_audio(clause)
+            if i + 1 < len(clauses):
+                pause = self.sentence_pause_s if clause[-1:] in ".?!…" else self.clause_pause_s
+                audio = np.concatenate([audio, np.zeros(int(pause * self.sample_rate), np.int16)])
+            if audio.size:
+                yield audio
+
+    def synthesize(self, text: str) -> np.ndarray:
+        """The whole utterance as int16 mono at ``sample_rate`` (empty array for text with nothing to say)."""
+        chunks = list(self.stream(text))
+        return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+
+    def _clause_audio(self, clause: str) -> np.ndarray:
+        key = (self.name, clause, self.voice, round(self.speed, 3))
+        audio = self.cache.get(key)
+        if audio is None:
+            audio = self._synthesize_clause(clause)
+            self.cache.put(key, audio)
+        return audio
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(voice={self.voice!r}, speed={self.speed})"
+
+
+def to_int16(audio: np.ndarray) -> np.ndarray:
+    return (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+
+
+def trim_silence(audio: np.ndarray, sample_rate: int, threshold: float = 0.01, pad_s: float = 0.03) -> np.ndarray:
+    """Cut leading/trailing samples below ``threshold`` (float audio), keeping ``pad_s`` around the speech."""
+    idx = np.flatnonzero(np.abs(audio) > threshold)
+    if idx.size == 0:
+        return audio[:0]
+    pad = int(pad_s * sample_rate)
+    return audio[max(0, idx[0] - pad): idx[-1] + pad]
