@@ -25,12 +25,12 @@ _DECODE = _build_decode_table()
 
 
 def ulaw_decode(data: bytes) -> np.ndarray:
-    """mu-law bytes → int16 samples."""
+    """mu-law bytes → int16 samples (bit-exact with ``audioop.ulaw2lin``)."""
     return _DECODE[np.frombuffer(data, dtype=np.uint8)]
 
 
 def ulaw_encode(samples: np.ndarray) -> bytes:
-    """int16 samples → mu-law bytes (the G.711 reference algorithm on 14-bit magnitudes)."""
+    """int16 samples → mu-law bytes (G.711 on 14-bit magnitudes; bit-exact with ``audioop.lin2ulaw``)."""
     x = np.asarray(samples, dtype=np.int32) >> 2
     mask = np.where(x < 0, 0x7F, 0xFF)
     magnitude = np.minimum(np.abs(x), 8159) + 0x21
@@ -53,3 +53,13 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 def to_phone(samples: np.ndarray, rate: int) -> bytes:
     """Any-rate int16 audio → 8 kHz mu-law, as a phone line carries it."""
     return ulaw_encode(resample(samples, rate, 8000))
+
+
+def from_phone(ulaw: bytes, rate: int = 8000) -> np.ndarray:
+    """8 kHz mu-law → int16 at ``rate``."""
+    return resample(ulaw_decode(ulaw), 8000, rate)
+
+
+def peak(samples: np.ndarray) -> int:
+    """Largest absolute int16 value (0 for no samples), e.g. to tell speech from line silence."""
+    return int(np.abs(np.asarray(samples, dtype=np.int32)).max()) if len(samples) else 0

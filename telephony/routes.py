@@ -1,4 +1,10 @@
-"""The two endpoints a Twilio number needs: the TwiML webhook and the media-stream websocket."""
+"""The two endpoints a Twilio number needs: the TwiML webhook and the media-stream websocket.
+
+``POST /twiml`` (GET too, for trying it by hand) checks Twilio's signature when an auth token is
+configured, issues a one-time stream token and answers ``<Connect><Stream url=…/ws>``. ``WS /ws`` does the
+Media Streams handshake (``connected`` → ``start``), checks the token, then hands the socket to the
+agent's ``handler(websocket, StreamStart)``.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +17,23 @@ from loguru import logger
 from starlette.websockets import WebSocketState
 
 from telephony.protocol import Connected, Media, ProtocolError, Start, parse_message
-from telephony.security import StreamTokens, TwilioSignatureChecker
+from telephony.security import StreamTokens, TokenStore, TwilioSignatureChecker
 from telephony.twiml import stream_twiml
 
-POLICY_VIOLATION = 1008
+CLOSE_NORMAL = 1000
+CLOSE_POLICY_VIOLATION = 1008  # missing / unknown / reused stream token
+CLOSE_INTERNAL_ERROR = 1011  # the call handler raised
+CLOSE_START_TIMEOUT = 4408  # no 'start' within start_timeout_s
+POLICY_VIOLATION = CLOSE_POLICY_VIOLATION  # old name
+
+# Query parameters of the webhook URL passed on to the stream (the agent puts them there when it
+# places an outbound call: /twiml?scenario=care_call&person_id=42). Twilio signs the whole URL.
+DEFAULT_PASSTHROUGH = ("scenario", "name", "person_name", "person_id", "phone", "campaign_id", "direction")
 
 
 @dataclass(frozen=True)
 class StreamStart:
-    """What the agent learns when a media stream starts."""
+    """What the agent learns when a media stream starts (the token already removed)."""
 
     stream_sid: str
     call_sid: str
@@ -30,23 +44,31 @@ class StreamStart:
 
 
 StreamHandler = Callable[[WebSocket, StreamStart], Awaitable[None]]
+# (form fields of Twilio's webhook POST, query parameters) → extra stream parameters
 ParametersHook = Callable[[dict[str, str], dict[str, str]], dict[str, str]]
 
 
 @dataclass
 class TelephonyConfig:
-    public_base_url: str  # http(s)://host[:port]; the stream URL is its ws(s) twin + /ws
-    auth_token: str | None = None
+    auth_token: str | None
+    public_base_url: str  # http(s)://host[:port] as Twilio reaches us ("" = from the request's headers)
     require_stream_token: bool = True
-    start_timeout_s: float = 10.0
-    tokens: StreamTokens = field(default_factory=StreamTokens)
+    start_timeout_s: float = 5.0
+    ws_path: str = "/ws"
+    public_ws_url: str | None = None  # overrides the URL derived from public_base_url
+    passthrough_query: tuple[str, ...] = DEFAULT_PASSTHROUGH
+    tokens: TokenStore = field(default_factory=StreamTokens)
 
     @property
     def ws_url(self) -> str:
+        if self.public_ws_url:
+            return self.public_ws_url
         base = self.public_base_url.rstrip("/")
         if base.startswith("https://"):
-            return "wss://" + base.removeprefix("https://") + "/ws"
-        return "ws://" + base.removeprefix("http://") + "/ws"
+            base = "wss://" + base.removeprefix("https://")
+        elif base.startswith("http://"):
+            base = "ws://" + base.removeprefix("http://")
+        return base + self.ws_path
 
 
 def make_router(
@@ -54,64 +76,70 @@ def make_router(
     config: TelephonyConfig,
     parameters_for: ParametersHook | None = None,
 ) -> APIRouter:
-    """``POST /twiml`` answers Twilio with a ``<Connect><Stream>``; ``WS /ws`` runs the call.
+    """The ``/twiml`` webhook and the ``/ws`` media stream for ``handler``.
 
     ``parameters_for(form, query)`` may add stream parameters (the scenario, the person) from the
-    webhook's form fields and query string.
+    webhook's form fields and query string; they arrive in ``StreamStart.custom_parameters``.
     """
     router = APIRouter()
-    checker = TwilioSignatureChecker(config.auth_token, config.public_base_url) if config.auth_token else None
+    # Without a public base URL the signed URL is rebuilt from the request (X-Forwarded-Proto/Host).
+    checker = TwilioSignatureChecker(config.auth_token, config.public_base_url or None) if config.auth_token else None
 
     @router.api_route("/twiml", methods=["GET", "POST"])
     async def twiml(request: Request) -> Response:
         form = {k: str(v) for k, v in (await request.form()).items()} if request.method == "POST" else {}
         query = dict(request.query_params)
-        if checker is not None:
-            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            url = checker.public_url(path, str(request.url))
-            params = form if request.method == "POST" else {}
-            if not checker.is_valid(url, params, request.headers.get("X-Twilio-Signature")):
-                logger.warning(f"refused /twiml from {request.client}: bad or missing X-Twilio-Signature")
-                return Response("invalid signature", status_code=403)
-        call_sid = form.get("CallSid") or query.get("CallSid", "")
+        if checker is not None and not await checker.check(request):
+            logger.warning(
+                f"refused {request.method} /twiml from {_peer(request.client)}: "
+                f"{'bad' if request.headers.get('x-twilio-signature') else 'missing'} X-Twilio-Signature "
+                f"(checked against {checker.signed_url(request)})"
+            )
+            return Response("invalid signature", status_code=403)
+        call = {**query, **form}  # Twilio's fields are in the form for POST, in the query for GET
+        call_sid = call.get("CallSid", "")
         parameters = {
             "token": config.tokens.issue(call_sid),
-            "from_number": form.get("From") or query.get("From", ""),
-            "to_number": form.get("To") or query.get("To", ""),
-            "direction": form.get("Direction") or query.get("direction", "inbound"),
+            "call_sid": call_sid,
+            "from_number": call.get("From", ""),
+            "to_number": call.get("To", ""),
+            "direction": call.get("Direction", "inbound"),
         }
-        for key in ("scenario", "name", "phone", "person_id", "campaign_id"):
+        for key in config.passthrough_query:
             if query.get(key):
                 parameters[key] = query[key]
-        if parameters_for:
-            parameters.update(parameters_for(form, query))
-        return Response(stream_twiml(config.ws_url, parameters), media_type="application/xml")
+        if parameters_for is not None:
+            parameters.update({k: str(v) for k, v in parameters_for(form, query).items()})
+        ws_url = config.ws_url if (config.public_ws_url or config.public_base_url) else _ws_url_from(request, config)
+        logger.info(f"/twiml: call {call_sid or '?'} from {parameters['from_number'] or '?'} → stream {ws_url}")
+        return Response(stream_twiml(ws_url, parameters), media_type="application/xml")
 
-    @router.websocket("/ws")
+    @router.websocket(config.ws_path)
     async def media_stream(websocket: WebSocket) -> None:
         await websocket.accept()
-        peer = websocket.client
+        peer = _peer(websocket.client)
         try:
-            start = await asyncio.wait_for(_await_start(websocket), timeout=config.start_timeout_s)
+            start = await asyncio.wait_for(_await_start(websocket, peer), timeout=config.start_timeout_s)
         except TimeoutError:
-            logger.warning(f"media stream from {peer}: no 'start' within {config.start_timeout_s:.0f}s; closing")
-            await _close(websocket, POLICY_VIOLATION, "no start message")
+            logger.warning(f"media stream from {peer}: no 'start' within {config.start_timeout_s:g} s; closing")
+            await _close(websocket, CLOSE_START_TIMEOUT, "no start message")
             return
         except WebSocketDisconnect:
             logger.warning(f"media stream from {peer}: closed before 'start'")
             return
+
         token = start.custom_parameters.get("token")
         if not config.tokens.consume(token, start.call_sid):
             if config.require_stream_token or token:
+                why = "missing" if not token else "unknown, expired or already used"
                 logger.warning(
-                    f"refused media stream {start.stream_sid} (call {start.call_sid}) from {peer}: "
-                    f"{'missing' if not token else 'unknown, expired or reused'} stream token"
+                    f"refused media stream {start.stream_sid} (call {start.call_sid}) from {peer}: {why} stream token"
                 )
-                await _close(websocket, POLICY_VIOLATION, "stream not started by our TwiML")
+                await _close(websocket, CLOSE_POLICY_VIOLATION, "stream not started by our TwiML")
                 return
-            logger.warning(f"media stream {start.stream_sid} without a token accepted (tokens not required)")
-        params = dict(start.custom_parameters)
-        params.pop("token", None)
+            logger.warning(f"media stream {start.stream_sid} from {peer} has no token; accepted (tokens not required)")
+
+        params = {k: v for k, v in start.custom_parameters.items() if k != "token"}
         stream = StreamStart(
             stream_sid=start.stream_sid,
             call_sid=start.call_sid,
@@ -120,39 +148,65 @@ def make_router(
             from_number=params.get("from_number") or None,
             to_number=params.get("to_number") or None,
         )
+        logger.info(f"media stream {start.stream_sid} started: call {start.call_sid} from {stream.from_number or '?'}")
+        code, reason = CLOSE_NORMAL, "call ended"
         try:
             await handler(websocket, stream)
+        except WebSocketDisconnect:
+            logger.info(f"media stream {start.stream_sid}: caller closed the socket")
         except Exception:
-            logger.exception(f"call on stream {start.stream_sid} failed")
+            logger.exception(f"call handler failed on media stream {start.stream_sid} (call {start.call_sid})")
+            code, reason = CLOSE_INTERNAL_ERROR, "internal error"
         finally:
-            await _close(websocket, 1000, "call ended")
+            await _close(websocket, code, reason)
 
     return router
 
 
-async def _await_start(websocket: WebSocket) -> Start:
-    """Read until ``start``; log and skip ``connected``, early media and garbage."""
+async def _await_start(websocket: WebSocket, peer: str) -> Start:
+    """Read until ``start``: ``connected`` is expected, early media and garbage are logged and skipped."""
     early_media = 0
     while True:
-        raw = await websocket.receive_text()
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
         try:
-            message = parse_message(raw)
+            parsed = parse_message(raw)
         except ProtocolError as exc:
-            logger.warning(f"media stream: skipped a bad message before start ({exc})")
+            logger.warning(f"media stream from {peer}: skipped a bad message before start ({exc}): {str(raw)[:120]!r}")
             continue
-        if isinstance(message, Start):
+        if isinstance(parsed, Start):
             if early_media:
-                logger.warning(f"media stream {message.stream_sid}: ignored {early_media} media before start")
-            return message
-        if isinstance(message, Media):
+                logger.warning(f"media stream {parsed.stream_sid}: ignored {early_media} media message(s) before start")
+            return parsed
+        if isinstance(parsed, Connected):
+            logger.debug(f"media stream from {peer}: connected (protocol {parsed.protocol} {parsed.version})")
+        elif isinstance(parsed, Media):
+            if not early_media:
+                logger.warning(f"media stream from {peer}: media before start; ignoring until start")
             early_media += 1
-        elif not isinstance(message, Connected):
-            logger.warning(f"media stream: ignored '{type(message).__name__.lower()}' before start")
+        else:
+            logger.warning(f"media stream from {peer}: ignored '{type(parsed).__name__.lower()}' before start")
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
-    if websocket.client_state == WebSocketState.CONNECTED and websocket.application_state == WebSocketState.CONNECTED:
-        try:
-            await websocket.close(code=code, reason=reason)
-        except (RuntimeError, WebSocketDisconnect):
-            pass
+    if websocket.application_state != WebSocketState.CONNECTED or websocket.client_state == WebSocketState.DISCONNECTED:
+        return
+    try:
+        await websocket.close(code=code, reason=reason)
+    except (RuntimeError, WebSocketDisconnect, OSError):
+        pass
+
+
+def _ws_url_from(request: Request, config: TelephonyConfig) -> str:
+    """wss://host/ws as the caller reached us, for when no public URL is configured."""
+    proto = request.headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
+    host = (request.headers.get("x-forwarded-host") or request.headers.get("host") or request.url.netloc).split(",")[0]
+    return f"{'wss' if proto == 'https' else 'ws'}://{host.strip()}{config.ws_path}"
+
+
+def _peer(client) -> str:
+    return f"{client.host}:{client.port}" if client else "?"

@@ -1,0 +1,191 @@
+"""Callee personas for the phone simulator: what an elderly person says to each question, as data.
+
+A persona is a YAML file here (``well.yaml``) or anywhere (a path). ``answers`` is keyed by the dialog
+state ids of docs/ARCHITECTURE.md (the ``mark`` names the agent sends after each prompt); ``expect`` is
+what the agent should extract from the call, in the shared vocabulary, so a test can check it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PERSONA_DIR = Path(__file__).parent
+
+# The shared care-call vocabulary (docs/ARCHITECTURE.md); telephony may not import dialog.
+STATES = ("identity", "meal", "sleep", "health", "medication", "mood", "anything_else", "closing")
+ANSWER_VALUES: dict[str, tuple[str, ...]] = {
+    "meal": ("eaten", "skipped"),
+    "sleep": ("good", "poor"),
+    "health": ("well", "unwell"),
+    "symptoms": ("fever", "cough", "breathing", "chest_pain", "pain", "fall", "dizziness"),
+    "medication": ("taken", "missed", "none"),
+    "mood": ("good", "so_so", "low"),
+}
+FLAG_RULES = (
+    "fever", "cough", "breathing_trouble", "chest_pain", "fall", "severe_pain", "missed_medication",
+    "not_eating", "poor_sleep", "low_mood", "loneliness", "self_harm_risk", "emergency", "confusion",
+    "wrong_person", "callback_later", "no_answer",
+)
+_STATE_KEY = re.compile(r"^(identity|meal|sleep|health(\.[a-z_]+)?|medication|mood|anything_else|closing|default)$")
+
+
+class PersonaError(ValueError):
+    """A persona file that cannot be used, with the file and field named."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BargeIn(_Strict):
+    """Talk over the agent ``after_s`` into one of its prompts.
+
+    ``state``: the prompt for that question. The simulator learns a prompt's state only from the mark
+    after it, so it predicts: the first prompt asks the first state in ``answers``, and after the callee
+    answers X the next prompt asks the state following X in ``answers`` order. ``utterance``: the N-th
+    agent utterance (1 = the greeting), exact. Give one of the two.
+    """
+
+    state: str | None = None
+    utterance: int | None = Field(None, ge=1)
+    after_s: float = Field(1.0, ge=0)
+    text: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> BargeIn:
+        if (self.state is None) == (self.utterance is None):
+            raise ValueError("give exactly one of 'state' or 'utterance'")
+        return self
+
+
+class Expectation(_Strict):
+    outcome: str | None = None
+    answers: dict[str, Any] = Field(default_factory=dict)
+    flags: list[str] = Field(default_factory=list)  # rules that must be raised
+    no_flags: list[str] = Field(default_factory=list)  # rules that must not be raised
+
+    @field_validator("answers")
+    @classmethod
+    def _vocabulary(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, expected in value.items():
+            if key == "note":
+                continue
+            if key not in ANSWER_VALUES:
+                raise ValueError(f"unknown answer key '{key}' (known: {', '.join(ANSWER_VALUES)}, note)")
+            allowed = ANSWER_VALUES[key]
+            values = expected if key == "symptoms" else [expected]
+            if key == "symptoms" and not isinstance(expected, list):
+                raise ValueError("'symptoms' must be a list")
+            for v in values:
+                if v not in allowed:
+                    raise ValueError(f"'{v}' is not a value of '{key}' ({', '.join(allowed)})")
+        return value
+
+    @field_validator("flags", "no_flags")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        for rule in value:
+            if rule not in FLAG_RULES:
+                raise ValueError(f"unknown flag rule '{rule}'")
+        return value
+
+
+class Persona(_Strict):
+    name: str = Field(min_length=1)
+    phone: str
+    description: str = ""
+    voice: str = "jm_kumo"
+    speed: float = Field(1.0, gt=0.3, lt=3.0)
+    answers: dict[str, list[str]] = Field(default_factory=dict)
+    silent: bool = False
+    barge_in: BargeIn | None = None
+    hang_up_after: str | None = None
+    dtmf: dict[str, str] = Field(default_factory=dict)  # state → digits pressed when it is asked
+    expect: Expectation = Field(default_factory=Expectation)
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        if not re.fullmatch(r"\+[1-9]\d{7,14}", value):
+            raise ValueError(f"'{value}' is not an E.164 number like +821012345678")
+        return value
+
+    @field_validator("answers", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("answers")
+    @classmethod
+    def _states(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key, options in value.items():
+            if not _STATE_KEY.match(key):
+                raise ValueError(f"'{key}' is not a dialog state id ({', '.join(STATES)}, health.<x>, default)")
+            if not options or not all(isinstance(o, str) and o.strip() for o in options):
+                raise ValueError(f"'{key}' needs at least one non-empty line")
+        return value
+
+    @field_validator("dtmf")
+    @classmethod
+    def _digits(cls, value: dict[str, str]) -> dict[str, str]:
+        for state, digits in value.items():
+            if not digits or any(d not in "0123456789*#ABCD" for d in digits):
+                raise ValueError(f"dtmf for '{state}': '{digits}' is not a string of DTMF digits")
+        return value
+
+    def answer_for(self, state: str, attempt: int = 0) -> str | None:
+        """The line for a question: the state's own answers, then its parent's (``health.fever`` →
+        ``health``), then ``default``; a repeated question (re-prompt) takes the next alternative."""
+        for key in (state, state.split(".")[0], "default"):
+            options = self.answers.get(key)
+            if options:
+                return options[min(attempt, len(options) - 1)]
+        return None
+
+    def next_state(self, after: str | None) -> str | None:
+        """The main question expected after ``after`` (``None``: the first), in ``answers`` order."""
+        main = [k for k in self.answers if "." not in k and k != "default"]
+        if after is None:
+            return main[0] if main else None
+        after = after.split(".")[0]
+        if after in main and main.index(after) + 1 < len(main):
+            return main[main.index(after) + 1]
+        return None
+
+    def lines(self) -> list[str]:
+        """Everything this persona may say (to prepare its voice before the call)."""
+        out = [line for options in self.answers.values() for line in options]
+        if self.barge_in:
+            out.append(self.barge_in.text)
+        return list(dict.fromkeys(out))
+
+
+def load_persona(name_or_path: str | Path) -> Persona:
+    """A built-in persona by name (``well``) or a YAML file path; ``PersonaError`` names file and field."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PERSONA_DIR / f"{name_or_path}.yaml"
+    if not path.is_file():
+        raise PersonaError(f"no persona '{name_or_path}' (built-in: {', '.join(builtin_personas())})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PersonaError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise PersonaError(f"{path}: a persona must be a mapping of fields")
+    try:
+        return Persona.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
+        raise PersonaError(f"{path}: {problems}") from None
+
+
+def builtin_personas() -> list[str]:
+    return sorted(p.stem for p in PERSONA_DIR.glob("*.yaml"))
