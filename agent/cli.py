@@ -21,7 +21,15 @@ def _quiet_logs(verbose: bool) -> None:
     from loguru import logger
 
     logger.remove()
-    logger.add(sys.stderr, level="DEBUG" if verbose else "WARNING")
+    if verbose:
+        logger.add(sys.stderr, level="DEBUG")
+        return
+
+    def ours_or_serious(record) -> bool:
+        # Our own warnings matter to an operator; the pipeline library's are tuning advice.
+        return record["level"].no >= 40 or not record["name"].startswith("pipecat")
+
+    logger.add(sys.stderr, level="WARNING", filter=ours_or_serious)
 
 
 @app.command()

@@ -18,7 +18,6 @@ import numpy as np
 import uvicorn
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from agent.app import create_app
@@ -68,13 +67,6 @@ def _free_port(host: str) -> int:
         return s.getsockname()[1]
 
 
-def _persona_lines(persona: Persona) -> list[str]:
-    lines = [text for texts in persona.answers.values() for text in texts]
-    if persona.barge_in is not None:
-        lines.append(persona.barge_in.text)
-    return lines
-
-
 async def run_demo(settings: Settings, persona_name: str, console: Console) -> DemoResult:
     """Start the server, place one simulated call, print it live, then print its summary."""
     result = DemoResult()
@@ -82,30 +74,25 @@ async def run_demo(settings: Settings, persona_name: str, console: Console) -> D
     if not settings.port:
         settings = settings.model_copy(update={"port": _free_port(settings.host)})
 
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
-    ) as progress:
+    with console.status("Starting…") as status:
+
+        def done(what: str, seconds: float) -> None:
+            result.startup_s[what] = seconds
+            console.print(f"  [green]✓[/] {what} [dim]{seconds:.1f}s[/]")
 
         def run_step(what: str, fn) -> Any:
-            task = progress.add_task(what, total=1)
+            status.update(f"{what}…")
             started = time.perf_counter()
             out = fn()
-            result.startup_s[what] = time.perf_counter() - started
-            progress.update(task, completed=1, description=f"{what} [green]✓")
+            done(what, time.perf_counter() - started)
             return out
 
-        run_step("Database migrations", lambda: migrate(settings.resolved_database_url))
-
-        def engines_progress(what: str, seconds: float) -> None:
-            result.startup_s[what] = seconds
-            progress.add_task(f"{what} [green]✓", total=1, completed=1)
-
-        engines = await asyncio.to_thread(Engines.load, settings, engines_progress)
+        run_step("database schema", lambda: migrate(settings.resolved_database_url))
+        status.update("loading the agent's speech models…")
+        engines = await asyncio.to_thread(Engines.load, settings, done)
         voice = CallerVoice(persona)
-        await asyncio.to_thread(run_step, f"Caller's voice ({persona.voice})", voice.load)
-        await asyncio.to_thread(
-            run_step, "Preparing the caller's lines", lambda: voice.prepare(_persona_lines(persona))
-        )
+        await asyncio.to_thread(run_step, f"the caller's voice ({persona.voice})", voice.load)
+        await asyncio.to_thread(run_step, "the caller's lines", lambda: voice.prepare(persona.lines()))
 
     store = CallStore(settings.resolved_database_url)
     ended = asyncio.Event()
@@ -186,7 +173,7 @@ async def simulate_call(base_url: str, persona_name: str, console: Console) -> S
     voice = CallerVoice(persona)
     with console.status("Preparing the caller's voice…"):
         await asyncio.to_thread(voice.load)
-        await asyncio.to_thread(voice.prepare, _persona_lines(persona))
+        await asyncio.to_thread(voice.prepare, persona.lines())
     call = await simulate(base_url.rstrip("/"), persona, voice)
     _print_wire_stats(console, call)
     return call

@@ -80,7 +80,7 @@ async def _run_calls(url: str, personas: list[str]) -> list[tuple[str, object]]:
         persona = load_persona(name)
         voice = CallerVoice(persona)
         voice.load()
-        voice.prepare([t for ts in persona.answers.values() for t in ts])
+        voice.prepare(persona.lines())
         results.append((name, await simulate(url, persona, voice)))
     return results
 

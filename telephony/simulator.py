@@ -59,7 +59,8 @@ class SimulatedCall:
     events: list[SimEvent] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)  # per agent turn: callee speech end → agent audio
     greeting_latency_s: float | None = None  # start → first agent audio
-    clear_count: int = 0
+    clear_count: int = 0  # every 'clear' received (pipecat also sends one when nothing is playing)
+    barge_ins: int = 0  # 'clear's that cut agent speech still playing
     marks: list[str] = field(default_factory=list)  # marks received from the agent, in order
     marks_echoed: list[str] = field(default_factory=list)  # echoed after playback (or at a clear)
     answered: list[tuple[str, str]] = field(default_factory=list)  # (state, text) the callee said
@@ -374,6 +375,9 @@ class PhoneSimulator:
     def _on_clear(self, now: float) -> None:
         """Twilio empties its buffer and returns the marks still pending at once."""
         self.call.clear_count += 1
+        interrupted = self._voiced_until > now  # agent speech was still playing: a real barge-in
+        if interrupted:
+            self.call.barge_ins += 1
         self._playback_end = min(self._playback_end, now)
         self._voiced_until = min(self._voiced_until, now)
         del self._heard[self._sample_at(now) * 2 :]
@@ -381,7 +385,7 @@ class PhoneSimulator:
             self.call.marks_echoed.append(name)
             self._cleared_echoes.append(name)
         self._pending_marks = []
-        self._emit("agent", "clear")
+        self._emit("agent", "clear", data={"interrupted": interrupted})
 
     def _place_heard(self, samples: np.ndarray, at: float) -> None:
         position = max(self._sample_at(at), len(self._heard) // 2)

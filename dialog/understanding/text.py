@@ -30,6 +30,7 @@ _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"너머(?=[졌져지진저])"), "넘어"),
     (re.compile(r"넘어저"), "넘어져"),
     (re.compile(r"우룰"), "우울"),
+    (re.compile(r"^앞서요$|^업서요$|^엄서요$|^압서요$"), "없어요"),  # a lone "없어요" misheard
     (re.compile(r"웨로|왜로"), "외로"),
     (re.compile(r"웨롭|왜롭"), "외롭"),
     (re.compile(r"일일구|일일9"), "119"),

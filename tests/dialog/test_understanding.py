@@ -231,3 +231,10 @@ def test_temperature_words_and_digits():
     assert nlu.temperature(U("삼십팔 도")) == 38.0
     assert nlu.temperature(U("삼십칠점오도")) == 37.5
     assert nlu.temperature(U("괜찮아요")) is None
+
+
+@pytest.mark.parametrize("heard", ["앞서요", "업서요", "엄서요"])
+def test_a_lone_misheard_eopseoyo_reads_as_nothing_to_add(heard):
+    # Whisper-base on phone audio hears a short "없어요" as "앞서요"; alone, it is the answer "nothing".
+    assert U(heard).compact == "없어요"
+    assert U(f"{heard} 말씀").compact.startswith(heard)  # inside a longer turn it is left alone

@@ -1,0 +1,165 @@
+"""Full simulated calls per persona, barge-in, silence, hang-up and a garbled media stream.
+
+Each call runs in real time (the simulator paces 20 ms packets like a phone), so a care call takes about a
+minute. What the agent understood is asserted against the persona file's ``expect`` block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import wave
+
+import numpy as np
+import pytest
+import websockets
+
+from agent.call import new_call_sid
+from agent.demo import serve_in_background
+from agent.app import create_app
+from agent.store import CallStore, migrate
+from telephony import protocol
+from telephony.personas import load_persona
+from telephony.simulator import dial
+
+pytestmark = pytest.mark.slow
+
+
+def assert_matches_expectation(record, persona) -> None:
+    expect = persona.expect
+    if expect.outcome:
+        assert record.outcome == expect.outcome, record.outcome_detail
+    for key, value in expect.answers.items():
+        if key == "symptoms":
+            assert set(value) <= set(record.answers.get("symptoms", [])), record.answers
+        else:
+            assert record.answers.get(key) == value, (key, record.answers)
+    rules = {flag.rule for flag in record.flags}
+    assert set(expect.flags) <= rules, rules
+    assert not set(expect.no_flags) & rules, rules
+
+
+def read_recording(path: str) -> tuple[np.ndarray, int]:
+    with wave.open(path) as wav:
+        assert wav.getnchannels() == 2 and wav.getsampwidth() == 2
+        frames = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).reshape(-1, 2)
+        return frames, wav.getframerate()
+
+
+@pytest.mark.parametrize("persona_name", ["well", "fever_cough", "fall_low_mood"])
+async def test_care_call_extracts_answers_and_flags(place_call, persona_name):
+    persona = load_persona(persona_name)
+    placed = await place_call(persona_name)
+    record, call = placed.record, placed.call
+
+    assert_matches_expectation(record, persona)
+    if persona_name == "well":
+        assert record.flags == []
+    # Every flag carries the caller's words that caused it.
+    caller_words = " ".join(t.text for t in record.turns if t.speaker == "caller")
+    for flag in record.flags:
+        assert flag.evidence and flag.evidence.replace(" ", "") in caller_words.replace(" ", "")
+
+    # The transcript: agent and caller alternate, timestamps grow, the agent closed the call.
+    speakers = [t.speaker for t in record.turns]
+    assert speakers[0] == "agent" and speakers.count("caller") >= 6
+    starts = [t.start_ms for t in record.turns]
+    assert starts == sorted(starts)
+    assert record.turns[-1].state == "closing"
+    assert call.server_hung_up and not call.caller_hung_up
+
+    # The simulator heard every question (marks) and measured each agent turn on the wire.
+    assert call.marks[:3] == ["identity", "meal", "sleep"]
+    assert call.greeting_latency_s is not None and call.greeting_latency_s < 5
+    assert len(call.latencies_s) >= 6 and max(call.latencies_s) < 8
+
+    # The two-sided recording: caller on the left, agent on the right, both audible.
+    frames, rate = read_recording(record.recording_path)
+    assert rate == 8000 and len(frames) / rate > 20
+    assert np.abs(frames[:, 0]).max() > 1000 and np.abs(frames[:, 1]).max() > 1000
+
+
+async def test_barge_in_stops_the_agent_and_sends_clear(place_call):
+    placed = await place_call("barge_in")
+    assert placed.call.barge_ins >= 1  # a 'clear' arrived while agent speech was still playing
+    assert placed.record.outcome == "completed"
+    barged = load_persona("barge_in").barge_in.text.rstrip(".").replace(" ", "")
+    heard = [t.text.replace(" ", "") for t in placed.record.turns if t.speaker == "caller"]
+    assert any(barged[:3] in text for text in heard), heard
+
+
+async def test_silent_callee_is_reprompted_then_the_call_ends_politely(place_call):
+    placed = await place_call("silent", silence_timeout_s=2.0)
+    record = placed.record
+    assert record.outcome == "no_response"
+    assert "no_answer" in {f.rule for f in record.flags}
+    agent_turns = [t for t in record.turns if t.speaker == "agent"]
+    assert len(agent_turns) >= 3  # greeting, re-prompts, goodbye
+    assert not [t for t in record.turns if t.speaker == "caller" and t.text]
+    assert placed.call.server_hung_up
+
+
+async def test_caller_hanging_up_mid_call_keeps_what_was_heard(place_call):
+    placed = await place_call("hang_up")
+    record = placed.record
+    assert record.outcome == "caller_hung_up"
+    assert record.status == "ended" and record.ended_at is not None
+    assert record.answers.get("meal") == "eaten"
+    assert any(t.speaker == "caller" for t in record.turns)
+    assert record.recording_path
+
+
+async def test_garbled_stream_is_survived_and_recorded(engines, make_settings):
+    settings = make_settings()
+    migrate(settings.resolved_database_url)
+    store = CallStore(settings.resolved_database_url)
+    app = create_app(settings, engines, store)
+    call_sid = new_call_sid()
+    async with serve_in_background(app, settings):
+        ws_url, params = await dial(settings.base_url, call_sid=call_sid, from_number="+821099998888",
+                                    to_number="+8215881234")
+        stream_sid = "MZ" + "1" * 32
+        silence = protocol.MULAW_SILENCE * protocol.FRAME_BYTES
+        async with websockets.connect(ws_url) as ws:
+            await ws.send(json.dumps(protocol.connected()))
+            await ws.send("this is not json")
+            await ws.send(json.dumps(protocol.media(stream_sid, silence, 2, 1, 0)))  # media before start
+            await ws.send(json.dumps(protocol.start(stream_sid, call_sid, "AC" + "0" * 32, params)))
+            await ws.send(json.dumps({"event": "media", "streamSid": stream_sid, "media": {"payload": "%%%"}}))
+            await ws.send(json.dumps({"event": "bogus", "streamSid": stream_sid}))
+            await ws.send("[1, 2, 3]")
+            greeting = None
+            for i in range(150):  # 3 s of a quiet line; the greeting arrives meanwhile
+                await ws.send(json.dumps(protocol.media(stream_sid, silence, 3 + i, 2 + i, 20 * i)))
+                try:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 0.02))
+                    greeting = greeting or (message if message.get("event") == "media" else None)
+                except TimeoutError:
+                    pass
+        # the socket dropped mid-call: the record must still be there, closed, with the reason
+        for _ in range(100):
+            calls = store.list_calls()
+            if calls and calls[0].status == "ended":
+                break
+            await asyncio.sleep(0.1)
+    assert greeting is not None, "the agent never spoke"
+    (record,) = store.list_calls()
+    assert record.status == "ended" and record.outcome == "caller_hung_up"
+    assert record.stats["protocol_errors"] >= 3
+    assert [t.speaker for t in record.turns][:1] == ["agent"]
+
+
+async def test_stream_with_a_forged_token_is_refused_and_not_recorded(engines, make_settings):
+    settings = make_settings()
+    migrate(settings.resolved_database_url)
+    store = CallStore(settings.resolved_database_url)
+    app = create_app(settings, engines, store)
+    async with serve_in_background(app, settings):
+        ws_url = settings.base_url.replace("http", "ws") + "/ws"
+        async with websockets.connect(ws_url) as ws:
+            await ws.send(json.dumps(protocol.connected()))
+            await ws.send(json.dumps(protocol.start("MZ1", new_call_sid(), "AC1", {"token": "forged"})))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+    assert closed.value.rcvd.code == 1008
+    assert store.list_calls() == []
