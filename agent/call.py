@@ -46,6 +46,7 @@ from telephony.routes import StreamStart
 from telephony.serializer import CallSerializer
 
 SEOUL = ZoneInfo("Asia/Seoul")
+HANG_UP_GRACE_S = 5.0  # after the caller hangs up, time allowed to transcribe their last words
 
 
 @dataclass
@@ -63,30 +64,37 @@ CallListener = Callable[[CallEvent], Awaitable[None]]
 
 
 class CallJournal:
-    """Writes one call's turns to the store as they happen; store errors are logged, never raised."""
+    """Writes one call's turns to the store as they happen, in order, off the event loop.
+
+    Writes go through one queue drained by one task, so turns keep their order; a store error is logged
+    and never reaches the pipeline.
+    """
 
     def __init__(self, store: CallStore, call_id: str):
         self.store = store
         self.call_id = call_id
         self.t0 = time.monotonic()
-        self._writes: list[asyncio.Task] = []
+        self._queue: asyncio.Queue[tuple[Callable[..., Any], tuple, dict] | None] = asyncio.Queue()
+        self._writer = asyncio.create_task(self._drain())
 
     def ms(self, at: float | None = None) -> int:
         return int(((at if at is not None else time.monotonic()) - self.t0) * 1000)
 
     def add_turn(self, speaker: str, text: str, start_ms: int, end_ms: int | None = None, **extra: Any) -> None:
-        self._writes.append(
-            asyncio.create_task(
-                self._safe(self.store.add_turn, self.call_id, speaker, text, start_ms, end_ms or start_ms, **extra)
-            )
-        )
+        args = (self.call_id, speaker, text, start_ms, end_ms or start_ms)
+        self._queue.put_nowait((self.store.add_turn, args, extra))
 
     async def flush(self) -> None:
-        if self._writes:
-            await asyncio.gather(*self._writes)
-            self._writes.clear()
+        """Wait until every queued write is done; the journal takes no more writes afterwards."""
+        self._queue.put_nowait(None)
+        await self._writer
 
-    async def _safe(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def _drain(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            fn, args, kwargs = item
+            await self.safe(fn, *args, **kwargs)
+
+    async def safe(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             return await asyncio.to_thread(fn, *args, **kwargs)
         except Exception:
@@ -157,8 +165,8 @@ class CallRunner:
                 "recording_s": round(recording.seconds, 2),
                 "protocol_errors": getattr(serializer, "errors", 0),
             }
-            await journal._safe(self.store.add_flags, call_id, flags)
-            await journal._safe(
+            await journal.safe(self.store.add_flags, call_id, flags)
+            await journal.safe(
                 self.store.finish_call,
                 call_id,
                 outcome=outcome,
@@ -205,8 +213,9 @@ class CallRunner:
             ),
         )
         stt = RecognizerSTTService(self.engines.recognizer)
+        context = LLMContext()
         user_agg, assistant_agg = LLMContextAggregatorPair(
-            LLMContext(),
+            context,
             user_params=LLMUserAggregatorParams(
                 vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=settings.vad_stop_s)),
                 user_turn_strategies=UserTurnStrategies(
@@ -271,9 +280,15 @@ class CallRunner:
 
         @transport.event_handler("on_client_disconnected")
         async def _disconnected(_t, _ws):
-            if not session.finished:
-                ended_by["why"] = "caller_hung_up"
-            await worker.cancel()
+            if session.finished:
+                await worker.cancel()
+                return
+            ended_by["why"] = "caller_hung_up"
+            # Let what the caller said before hanging up be transcribed (a graceful stop finishes
+            # queued segments), but never wait long on a dead line.
+            await worker.stop_when_done()
+            loop = asyncio.get_running_loop()
+            loop.call_later(HANG_UP_GRACE_S, lambda: asyncio.ensure_future(worker.cancel()))
 
         @transport.event_handler("on_session_timeout")
         async def _timeout(_t, _ws):
@@ -283,6 +298,11 @@ class CallRunner:
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(worker)
         await runner.run()
+        # Words heard after the last reply (the caller hung up meanwhile) still count.
+        for text in dialog.absorb_unanswered(context):
+            now_ms = journal.ms()
+            journal.add_turn("caller", text, caller_turn["start_ms"] or now_ms, now_ms)
+            await self._emit(CallEvent("caller", journal.call_id, text))
 
         if session.finished:
             return session.outcome, None

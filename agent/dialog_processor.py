@@ -71,13 +71,25 @@ class DialogProcessor(FrameProcessor):
         logger.info("caller silent; re-prompting")
         await self._speak(self._session.handle_silence(), caller_text=None)
 
-    async def _on_caller_turn(self, frame: LLMContextFrame) -> None:
-        messages = frame.context.get_messages()
+    def absorb_unanswered(self, context) -> list[str]:
+        """After the pipeline ended: give the dialog caller words it never saw (the caller hung up
+        before the turn ended), so their answers are kept. Nothing is spoken. Returns those words."""
+        said = self._new_caller_words(context)
+        if not said or self._session.finished:
+            return []
+        self._session.handle(said)
+        return [said]
+
+    def _new_caller_words(self, context) -> str:
+        messages = context.get_messages()
         new = messages[self._messages_seen :]
         self._messages_seen = len(messages)
+        return " ".join(str(m.get("content", "")) for m in new if m.get("role") == "user").strip()
+
+    async def _on_caller_turn(self, frame: LLMContextFrame) -> None:
+        said = self._new_caller_words(frame.context)
         if self._ending or self._session.finished:
             return
-        said = " ".join(str(m.get("content", "")) for m in new if m.get("role") == "user").strip()
         # An empty turn (noise, or speech the recogniser could not read) asks for a repeat.
         self.turn_end_times.append(time.monotonic())
         await self._speak(self._session.handle(said), caller_text=said)

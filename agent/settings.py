@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     asr_beam_size: int = 5
 
     tts_engine: str = "kokoro"
-    tts_voice: str = "jf_alpha"
+    tts_voice: str = "jm_kumo"  # the most intelligible offline voice over the phone (docs/BENCHMARKS.md)
     tts_speed: float = 1.0
 
     scenario: str = "care_call"

@@ -14,7 +14,14 @@ from collections.abc import AsyncGenerator, Callable
 
 import numpy as np
 from loguru import logger
-from pipecat.frames.frames import ErrorFrame, Frame, TranscriptionFrame, TTSAudioRawFrame
+from pipecat.frames.frames import (
+    EndFrame,
+    ErrorFrame,
+    Frame,
+    TranscriptionFrame,
+    TTSAudioRawFrame,
+    VADUserStoppedSpeakingFrame,
+)
 from pipecat.services.settings import STTSettings, TTSSettings
 from pipecat.services.stt_service import SegmentedSTTService
 from pipecat.services.tts_service import TTSService
@@ -47,6 +54,13 @@ class RecognizerSTTService(SegmentedSTTService):
     @property
     def wants_wav_segments(self) -> bool:
         return False
+
+    async def stop(self, frame: EndFrame):
+        """A call that ends while the caller is still talking (they hung up mid-sentence, so no
+        silence follows for the VAD to hear) still gets its last words transcribed."""
+        if self._user_speaking:
+            await self._handle_user_stopped_speaking(VADUserStoppedSpeakingFrame())
+        await super().stop(frame)
 
     def can_generate_metrics(self) -> bool:
         return True

@@ -62,6 +62,23 @@ HINTS = {
     "reservation": "예약 월요일 화요일 수요일 목요일 금요일 토요일 일요일 점심 저녁 시 반 명",
 }
 
+
+
+def persona_sentences() -> list[tuple[str, str]]:
+    """Every line the simulator's care-call personas say, with the question it answers."""
+    from telephony.personas import load_persona
+
+    out = []
+    for name in ("well", "fever_cough", "fall_low_mood"):
+        for state, lines in load_persona(name).answers.items():
+            if state != "default":
+                out += [(state, line) for line in lines]
+    return list(dict.fromkeys(out))
+
+
+if os.environ.get("CARECALL_BENCH_SENTENCES") == "personas":  # inherited by the worker processes
+    SENTENCES = persona_sentences()
+
 ENGINES = {
     "whisper-b5": ("whisper", {"beam_size": 5}, False),
     "whisper-b1": ("whisper", {"beam_size": 1}, False),
@@ -127,7 +144,7 @@ def worker(name: str, audio_path: str) -> dict:
     rec.transcribe(data["a00"])  # warm-up, not counted
     hyps, raws, compute, audio_s = [], [], [], []
     for i, (state, _) in enumerate(SENTENCES):
-        t = rec.transcribe(data[f"a{i:02d}"], hint=HINTS[state] if use_hint else None)
+        t = rec.transcribe(data[f"a{i:02d}"], hint=HINTS[state.split(".")[0]] if use_hint else None)
         hyps.append(t.text), raws.append(t.raw), compute.append(t.compute_s), audio_s.append(t.audio_s)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"engine": name, "hyps": hyps, "raws": raws, "compute": compute, "audio": audio_s, "load_s": load_s,
@@ -140,12 +157,18 @@ def main() -> int:
     ap.add_argument("--wav-dir")
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--show", action="store_true", help="print every hypothesis")
+    ap.add_argument("--personas", action="store_true", help="the simulator personas' lines instead")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--audio", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.audio), ensure_ascii=False))
         return 0
+
+    if args.personas:
+        os.environ["CARECALL_BENCH_SENTENCES"] = "personas"
+        global SENTENCES
+        SENTENCES = persona_sentences()
 
     import numpy as np
 

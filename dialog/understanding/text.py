@@ -20,7 +20,7 @@ _PUNCT = re.compile(r"[,.?!~…;:·\n/]")
 
 # (pattern, replacement) pairs; each replacement is exactly as long as every string its pattern matches.
 _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"곤창|괜창|괸찮|갠찮|궨찮|괜찬|괜잖|괜챦|곤찮|관찮|괸잖|갠찬|겐찮|괜잔"), "괜찮"),
+    (re.compile(r"곤창|괜창|괸찮|갠찮|궨찮|괜찬|괜잖|괜챦|곤찮|관찮|괸잖|갠찬|겐찮|괜잔|권찬|권찮|곤찬"), "괜찮"),
     (re.compile(r"머거써|먹어써|머거서"), "먹었어"),
     (re.compile(r"먹엇|머것|먹얻|머겄"), "먹었"),
     (re.compile(r"자써|잣어|잗어"), "잤어"),

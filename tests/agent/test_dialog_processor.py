@@ -96,3 +96,13 @@ async def test_empty_turn_is_passed_on_as_empty_text():
     context.add_message({"role": "developer", "content": "The user may have said something"})
     await run_test(dialog, frames_to_send=[LLMContextFrame(context=context)], send_end_frame=True)
     assert session.heard == [""]
+
+
+def test_words_heard_after_the_last_reply_are_absorbed_without_speaking():
+    session = FakeSession()
+    dialog = DialogProcessor(session, stream_sid="MZ1")
+    context = LLMContext()
+    context.add_message({"role": "user", "content": "네 밥 먹었어요"})
+    assert dialog.absorb_unanswered(context) == ["네 밥 먹었어요"]
+    assert session.heard == ["네 밥 먹었어요"]
+    assert dialog.absorb_unanswered(context) == []  # nothing new the second time

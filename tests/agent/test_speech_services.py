@@ -121,3 +121,11 @@ async def test_tts_failure_mid_utterance_keeps_the_audio_already_made():
     audio = [f for f in down if isinstance(f, TTSAudioRawFrame)]
     assert sum(len(f.audio) for f in audio) // 2 == int(0.1 * 24000 * len("첫 문장입니다"))
     assert any(isinstance(f, ErrorFrame) and "vocoder failed" in f.error for f in down + up)
+
+
+async def test_speech_cut_off_by_the_end_of_the_call_is_still_transcribed():
+    recognizer = FakeRecognizer(text="네 밥 먹었어요")
+    stt = RecognizerSTTService(recognizer)
+    frames = [VADUserStartedSpeakingFrame(), *_speech_frames(0.8)]  # no VAD stop: the line went dead
+    down, _ = await run_test(stt, frames_to_send=frames, pipeline_params=PipelineParams(audio_in_sample_rate=16000))
+    assert [f.text for f in down if isinstance(f, TranscriptionFrame)] == ["네 밥 먹었어요"]

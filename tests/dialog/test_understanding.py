@@ -120,7 +120,7 @@ def test_symptom_evidence_is_callers_words_and_severity():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("괜찮아요 건강해요", "well"), ("곤창수입니다", "well"), ("괜찬아요", "well"), ("안 아파요", "well"),
+        ("괜찮아요 건강해요", "well"), ("곤창수입니다", "well"), ("괜찬아요", "well"), ("권찬아요", "well"), ("안 아파요", "well"),
         ("아프지 않아요", "well"), ("아픈 데 없어요", "well"), ("네 괜찮아요", "well"), ("열은 없어요", "well"),
         ("열이 나고 기침을 해요", "unwell"), ("좀 안 좋아요", "unwell"), ("몸이 불편해요", "unwell"),
         ("감기 기운이 있어요", "unwell"), ("아니요", "unwell"), ("음...", None),
