@@ -40,9 +40,9 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the pipeline's logs."),
 ) -> None:
     """Run a simulated Korean care call end to end: server, phone simulator, live transcript, summary."""
+    _quiet_logs(verbose)
     from agent.demo import run_demo
 
-    _quiet_logs(verbose)
     settings = Settings()
     overrides: dict = {"port": port}
     if data_dir is not None:
@@ -55,13 +55,13 @@ def demo(
 @app.command()
 def serve(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run the agent's server (Twilio webhook ``/twiml`` and media stream ``/ws``)."""
+    _quiet_logs(verbose)
     import uvicorn
 
     from agent.app import create_app
     from agent.engines import Engines
     from agent.store import CallStore, migrate
 
-    _quiet_logs(verbose)
     settings = Settings()
     migrate(settings.resolved_database_url)
     with console.status("Loading speech models…"):
@@ -77,9 +77,9 @@ def call(
     persona: str = typer.Option("well", help="Caller persona name or YAML path."),
 ) -> None:
     """Dial a running agent server with the phone simulator (as Twilio would) and print the call."""
+    _quiet_logs(False)
     from agent.demo import simulate_call
 
-    _quiet_logs(False)
     result = asyncio.run(simulate_call(url, persona, console))
     raise typer.Exit(0 if result.completed else 1)
 

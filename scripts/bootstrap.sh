@@ -19,7 +19,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.carecall-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  echo "Installing carecall and its models into .venv (first run only; the log is .venv/install.log)…"
+  if ! { .venv/bin/python -m pip install --upgrade pip &&
+         .venv/bin/python -m pip install -e ".[test]"; } > .venv/install.log 2>&1; then
+    tail -30 .venv/install.log >&2
+    echo "Installation failed; the whole log is .venv/install.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
