@@ -24,7 +24,7 @@ _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"머거써|먹어써|머거서"), "먹었어"),
     (re.compile(r"먹엇|머것|먹얻|머겄"), "먹었"),
     (re.compile(r"자써|잣어|잗어"), "잤어"),
-    (re.compile(r"여리(?=[나났있])"), "열이"),
+    (re.compile(r"여리(?=[나났있])|요리(?=[나났있])"), "열이"),  # 열이 나고 → "요리 나고"
     (re.compile(r"기치미"), "기침이"),
     (re.compile(r"수미(?=[차막])"), "숨이"),
     (re.compile(r"너머(?=[졌져지진저])"), "넘어"),
