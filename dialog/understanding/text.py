@@ -29,6 +29,7 @@ _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"수미(?=[차막])"), "숨이"),
     (re.compile(r"너머(?=[졌져지진저])"), "넘어"),
     (re.compile(r"넘어저"), "넘어져"),
+    (re.compile(r"넘어뒀|넘어줬|넘어됐|넘어졋|넘어젔"), "넘어졌"),  # 넘어져서 heard as "넘어뒀어"
     (re.compile(r"우룰"), "우울"),
     (re.compile(r"^앞서요$|^업서요$|^엄서요$|^압서요$"), "없어요"),  # a lone "없어요" misheard
     (re.compile(r"웨로|왜로"), "외로"),

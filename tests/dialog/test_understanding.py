@@ -80,6 +80,7 @@ def test_sleep(text, expected):
         ("열이나고기침을해요", ["fever", "cough"]),
         ("여리 나요", ["fever"]),  # near-miss spelling of 열이 나요
         ("요리 나고 기침을 해요", ["fever", "cough"]),  # Whisper-base hearing 열이 나고 over the phone
+        ("어제 넘어뒀어 무릎을 다쳤어요", ["fall", "pain"]),  # and 넘어져서 as 넘어뒀어
         ("38.5도까지 올랐어요", ["fever"]),
         ("어제 삼십팔도였어요", ["fever"]),
         ("기치미 자꾸 나요", ["cough"]),
