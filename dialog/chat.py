@@ -25,6 +25,7 @@ def run_chat(
     otherwise the lines are replayed and echoed. Prints a summary and returns the session."""
     session = DialogSession(scenario, person=person or {"name": "김영수"}, now=now, seed=seed)
     replay = input_lines is not None
+    caller = "손님" if scenario.venue is not None else "어르신"
     lines = iter(input_lines) if replay else _typed()
     reply = session.start()
     out(f"상담원 ({reply.state}): {reply.text}")
@@ -35,7 +36,7 @@ def run_chat(
             break
         line = line.rstrip("\r\n")
         if replay:
-            out(f"어르신: {line}" if line.strip() else "어르신: (침묵)")
+            out(f"{caller}: {line}" if line.strip() else f"{caller}: (침묵)")
         reply = session.handle(line) if line.strip() else session.handle_silence()
         out(f"상담원 ({reply.state}): {reply.text}")
     _summary(session, out)

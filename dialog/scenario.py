@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dialog.reservations import Venue
 from dialog.vocabulary import ANSWER_KEYS, ANSWER_VALUES, FLAG_RULES, OUTCOMES, STATE_ID, SYMPTOMS
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -29,12 +30,32 @@ EXPECT_VALUES: dict[str, frozenset[str]] = {
     "severity": frozenset({"severe", "mild"}),
     "yes_no": frozenset({"yes", "no"}),
     "anything_else": frozenset({"nothing", "note"}),
+    "intent": frozenset({"new", "change", "cancel"}),
+    # Free-valued answers (a date, a name …): acknowledgements and branches use the key "given".
+    "date": frozenset({"given"}),
+    "time": frozenset({"given"}),
+    "party_size": frozenset({"given"}),
+    "name": frozenset({"given"}),
+    "phone": frozenset({"given"}),
+    "booking_change": frozenset({"given"}),  # any of date / time / party size / name, to change
     "none": frozenset(),
 }
 Expect = Literal[
     "identity", "meal", "sleep", "health", "medication", "mood", "injury", "severity", "yes_no",
-    "anything_else", "none",
+    "anything_else", "intent", "date", "time", "party_size", "name", "phone", "booking_change", "none",
 ]  # fmt: skip
+# What each reservation action can return: the keys of an action state's `branches` (all required).
+ACTION_RESULTS: dict[str, frozenset[str]] = {
+    "check_availability": frozenset({"available", "full", "closed", "no_time", "past", "too_far", "too_many"}),
+    "take_alternative": frozenset({"taken"}),
+    "find_booking": frozenset({"found", "not_found"}),
+    "route_by_intent": frozenset({"new", "change", "cancel"}),
+    "book": frozenset({"booked", "full"}),
+    "change_booking": frozenset({"changed", "full"}),
+    "cancel_booking": frozenset({"cancelled"}),
+}
+# Answers that may be picked up while another question is asked ("밥은 먹었는데 잠을 못 잤어").
+ListenFor = Literal["meal", "sleep", "medication", "mood", "date", "time", "party_size"]
 END_PREFIX = "end:"
 # Endings the session itself jumps to (silence, safety rules, call-back requests).
 REQUIRED_ENDINGS = ("no_response", "emergency", "self_harm", "callback")
@@ -65,8 +86,11 @@ Lines = list[str]
 
 
 class State(_Model):
-    expect: Expect
-    prompts: Lines = Field(min_length=1)
+    expect: Expect = "none"
+    prompts: Lines = []  # required unless the state is an action
+    action: str | None = None  # a reservation step run on entering the state; `branches` by its result
+    always_ask: bool = False  # ask even when its slot is already filled (a second try at a date, a time)
+    give_up: str | None = None  # where to go once retries are spent (default: record "unknown", go on)
     hint: str | None = None
     slot: str | None = None  # answers key this state fills
     # State id or "end:<ending>". Follow-up states (health.<x>) may leave it out: after them the call
@@ -120,7 +144,10 @@ class Scenario(_Model):
     silence: Silence
     unclear: Unclear
     flags: dict[str, FlagSpec]
-    symptoms: dict[str, SymptomSpec]
+    symptoms: dict[str, SymptomSpec] = {}
+    listen_for: list[ListenFor] = []
+    recheck: str | None = None  # where to go when the caller changes a booking detail mid-flow
+    venue: Venue | None = None  # the default venue of a reservation line
     unspecified_follow_up: str | None = None  # asked when "unwell" names no symptom
     endings: dict[str, Ending]
     states: dict[str, State] = Field(min_length=1)
@@ -215,6 +242,10 @@ def _check_references(sc: Scenario):
             yield ("symptoms", name, "flag"), f"flag {sym.flag!r} is not defined under flags"
         if sym.follow_up and sym.follow_up not in sc.states:
             yield ("symptoms", name, "follow_up"), f"unknown state {sym.follow_up!r}"
+    if sc.recheck and sc.recheck not in sc.states:
+        yield ("recheck",), f"unknown state {sc.recheck!r}"
+    if any(st.action for st in sc.states.values()) and sc.venue is None:
+        yield ("venue",), "a scenario with reservation actions needs a venue"
     if sc.unspecified_follow_up and sc.unspecified_follow_up not in sc.states:
         yield ("unspecified_follow_up",), f"unknown state {sc.unspecified_follow_up!r}"
     for name in REQUIRED_ENDINGS:
@@ -227,22 +258,47 @@ def _check_references(sc: Scenario):
             yield ("endings", name, "flag"), f"flag {ending.flag!r} is not defined under flags"
     for sid, st in sc.states.items():
         if not STATE_ID.match(sid):
-            yield ("states", sid), f"state id {sid!r} is not in the shared vocabulary"
+            yield ("states", sid), f"{sid!r} is not a valid state id (lowercase letters and _, e.g. meal or health.fever)"
         if st.slot is not None and st.slot not in ANSWER_KEYS:
             yield ("states", sid, "slot"), f"unknown answer key {st.slot!r}"
         if st.next is not None and not target_ok(st.next):
             yield ("states", sid, "next"), f"unknown state or ending {st.next!r}"
-        if st.next is None and not st.end and "." not in sid:
-            yield ("states", sid, "next"), "a state needs `next` unless it has `end: true` or is a follow-up"
+        all_branched = st.action is not None or (
+            EXPECT_VALUES[st.expect] - {"given"} and EXPECT_VALUES[st.expect] <= set(st.branches)
+        )
+        if st.next is None and not st.end and "." not in sid and not all_branched:
+            yield ("states", sid, "next"), "a state needs `next` unless it has `end: true`, is a follow-up or branches on every answer"
+        if st.action is not None:
+            yield from _check_action(sid, st)
+            continue
+        if not st.prompts:
+            yield ("states", sid, "prompts"), "required: a question needs at least one prompt"
         allowed = EXPECT_VALUES[st.expect]
         for section in ("branches", "acks", "flags"):
             for value in getattr(st, section):
                 if value not in allowed:
                     yield (("states", sid, section, value),
                            f"{value!r} is not an answer of type {st.expect!r} ({', '.join(sorted(allowed))})")  # fmt: skip
+        if st.give_up is not None and not target_ok(st.give_up):
+            yield ("states", sid, "give_up"), f"unknown state or ending {st.give_up!r}"
         for value, target in st.branches.items():
             if not target_ok(target):
                 yield ("states", sid, "branches", value), f"unknown state or ending {target!r}"
         for value, rule in st.flags.items():
             if rule not in sc.flags:
                 yield ("states", sid, "flags", value), f"flag {rule!r} is not defined under flags"
+
+
+def _check_action(sid: str, st: State):
+    results = ACTION_RESULTS.get(st.action or "")
+    if results is None:
+        yield ("states", sid, "action"), f"unknown action {st.action!r} ({', '.join(sorted(ACTION_RESULTS))})"
+        return
+    if st.prompts or st.expect != "none" or st.slot:
+        yield ("states", sid), "an action state has no prompts, expect or slot"
+    for section in ("branches", "acks"):
+        for value in getattr(st, section):
+            if value not in results:
+                yield ("states", sid, section, value), f"{value!r} is not a result of {st.action} ({', '.join(sorted(results))})"
+    for missing in sorted(results - set(st.branches)):
+        yield ("states", sid, "branches"), f"no branch for the result {missing!r} of {st.action}"

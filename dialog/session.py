@@ -10,9 +10,12 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from dialog import understanding as nlu
+from dialog.booking_flow import DETAIL_SLOTS, BookingFlow
 from dialog.flags import Flag
-from dialog.scenario import END_PREFIX, Scenario, State
+from dialog.reservations import BookingBook, MemoryBookingBook, Venue
+from dialog.scenario import END_PREFIX, EXPECT_VALUES, Scenario, State
 from dialog.understanding import Finding, Utterance
+from dialog.understanding.booking import normalize_phone
 from dialog.vocabulary import SYMPTOMS, UNKNOWN
 
 try:
@@ -35,13 +38,15 @@ _PARSERS: dict[str, Callable[[Utterance], Finding | None]] = {
     "anything_else": nlu.anything_else,
     "none": lambda u: None,
 }
-# Facts picked up in passing, when the person answers one question and mentions another topic.
+# Care answers that may be picked up in passing, when the person answers one question and mentions
+# another topic (the scenario's `listen_for` says which); booking details are read by BookingFlow.
 _SIDE_FACTS: dict[str, Callable[..., Finding | None]] = {
     "meal": nlu.meal,
     "sleep": nlu.sleep,
     "medication": nlu.medication,
     "mood": nlu.mood,
 }
+_MAX_ACTIONS_IN_A_ROW = 12  # a scenario whose actions loop into each other is stopped, not spun forever
 # Which symptom the agent acknowledges first when several are named at once.
 _ACK_PRIORITY = ("breathing", "chest_pain", "fall", "fever", "pain", "dizziness", "cough")
 _MAX_ACKS = 2  # acknowledgements before the next question; more makes the reply slow to get to the point
@@ -67,6 +72,8 @@ class DialogSession:
         history: list | None = None,
         *,
         seed: int | None = None,
+        bookings: BookingBook | None = None,
+        venue: Venue | None = None,
     ):
         self.scenario = scenario
         self.person = dict(person or {})
@@ -94,6 +101,21 @@ class DialogSession:
         self._unknowns = 0
         self._finished = False
         self._outcome: str | None = None
+        self._actions_in_a_row = 0
+        venue = venue or scenario.venue
+        self._booking: BookingFlow | None = None
+        if venue is not None:
+            self._booking = BookingFlow(
+                venue,
+                bookings if bookings is not None else MemoryBookingBook(),
+                now=self.now.astimezone(SEOUL).replace(tzinfo=None) if self.now.tzinfo else self.now,
+                caller_number=self.person.get("phone"),
+                call_id=self.person.get("call_id"),
+            )
+            if (phone := normalize_phone(str(self.person.get("phone") or ""))) and any(
+                st.slot == "phone" and not st.always_ask for st in scenario.states.values()
+            ):
+                self._answers["phone"] = phone  # the caller's own number, from caller ID
 
     # --- public state ---------------------------------------------------------------------------------
 
@@ -133,7 +155,7 @@ class DialogSession:
         """Greeting and the first question."""
         if self._state is not None:
             raise RuntimeError("start() was already called")
-        greeting = self._pick("greetings", self.scenario.greetings)
+        greeting = self._render(self._pick("greetings", self.scenario.greetings))
         return self._ask(self.scenario.start, [greeting])
 
     def handle(self, text: str | None) -> Reply:
@@ -158,12 +180,17 @@ class DialogSession:
         if state.expect != "identity" and (found := nlu.call_back(u)):
             return self._end("callback", found.evidence, turn)
 
-        finding = _PARSERS[state.expect](u)
+        finding = self._parse(state, u)
         new_symptoms = self._take_symptoms(u, turn)
         side_acks = self._take_side_facts(u, turn, state)
+        changed = self._take_booking_details(u, state, finding)
+        if changed and self.scenario.recheck and state.expect not in ("booking_change", *DETAIL_SLOTS):
+            return self._continue(self.scenario.recheck, [], u.words(), turn)  # "아, 8시로 해 주세요"
         if finding is None:
             if side_acks:  # they told us something else: acknowledge it and ask again, no "sorry"
                 return self._retry(side_acks)
+            if changed and state.slot and state.slot in self._answers:
+                return self._continue(state.next, [], u.words(), turn)  # the detail asked came in passing
             return self._unclear(turn, evidence=u.words())
         acks, target = self._apply(state, finding, turn, new_symptoms)
         return self._continue(target, acks + side_acks, finding.evidence, turn)
@@ -180,6 +207,40 @@ class DialogSession:
         return self._ask(self._state, [self._render(self._pick("silence", self.scenario.silence.prompts))])
 
     # --- understanding a turn -------------------------------------------------------------------------
+
+    def _parse(self, state: State, u: Utterance) -> Finding | None:
+        """The answer to the question asked, or None when it is unclear."""
+        expect = state.expect
+        if self._booking is not None:
+            if expect in (*DETAIL_SLOTS, "name", "phone"):
+                return self._booking.parse(expect, u, self._answers)
+            if expect == "booking_change":
+                found = self._booking.details(u, self._answers, with_name=True)
+                return Finding("given", " / ".join(f.evidence for f in found.values())) if found else None
+            if expect == "intent":
+                has_details = bool(self._booking.details(u, self._answers))
+                return nlu.intent(u, has_details=has_details)
+        return _PARSERS[expect](u)
+
+    def _take_booking_details(self, u: Utterance, asked: State, finding: Finding | None) -> bool:
+        """Booking details said in this turn (in answer to anything): store them. True when one of them
+        is new or differs from what was understood before."""
+        if self._booking is None:
+            return False
+        listen = [slot for slot in self.scenario.listen_for if slot in DETAIL_SLOTS]
+        if asked.expect == "booking_change":
+            listen = [*DETAIL_SLOTS, "name"]
+        elif not listen:
+            return False
+        found = self._booking.details(u, self._answers, with_name=asked.expect == "booking_change")
+        changed = False
+        for slot, detail in found.items():
+            if slot not in listen or (slot == asked.slot and finding is not None):
+                continue
+            if self._answers.get(slot) != detail.value:
+                changed = changed or slot in self._answers or slot == asked.slot
+                self._answers[slot] = detail.value
+        return changed
 
     def _take_symptoms(self, u: Utterance, turn: int) -> list[nlu.SymptomFinding]:
         """Record symptoms named in this turn (any state), raise their flags, queue their follow-ups."""
@@ -210,7 +271,7 @@ class DialogSession:
         question is skipped later, and return their acknowledgements."""
         acks = []
         for slot, parse in _SIDE_FACTS.items():
-            if slot == asked.slot or slot in self._answers:
+            if slot not in self.scenario.listen_for or slot == asked.slot or slot in self._answers:
                 continue
             finding = parse(u, strict=True)
             state = self.scenario.states.get(slot)
@@ -228,9 +289,11 @@ class DialogSession:
     ) -> tuple[list[str], str | None]:
         """Record the answer to the question asked; return acknowledgements and where to go next."""
         value, acks = finding.value, []
-        if state.slot == "note":
+        if state.expect == "anything_else":
             if value == "note":
-                self._answers["note"] = finding.evidence
+                self._answers[state.slot or "note"] = finding.evidence
+            elif state.slot and state.slot != "note":
+                self._answers[state.slot] = value  # "nothing"
         elif state.slot == "health":
             if value == "well" and self._symptoms:
                 value = "unwell"  # "괜찮아요" after naming a symptom does not undo it
@@ -239,6 +302,8 @@ class DialogSession:
                 self._raise_follow_up(self.scenario.unspecified_follow_up)
         elif state.slot:
             self._answers[state.slot] = value
+        if EXPECT_VALUES[state.expect] == {"given"}:
+            value = "given"  # free-valued answers share one key for acks and branches
         if rule := state.flags.get(value):
             self._flag(rule, finding.evidence, turn)
         if new_symptoms:
@@ -288,7 +353,7 @@ class DialogSession:
             if nxt.startswith(END_PREFIX):
                 return self._end(nxt[len(END_PREFIX) :], evidence, turn)
             state = self.scenario.states[nxt]
-            if state.slot and state.slot != "note" and state.slot in self._answers:
+            if state.slot and state.slot != "note" and state.slot in self._answers and not state.always_ask:
                 self._resume = state.branches.get(self._answers[state.slot]) or state.next or nxt
                 if self._resume == nxt:
                     break
@@ -306,6 +371,8 @@ class DialogSession:
             else:
                 lead = self._pick(f"reprompt:{self._state}", state.reprompts or self.scenario.unclear.prompts)
             return self._retry([self._render(lead)])
+        if state.give_up is not None:
+            return self._continue(state.give_up, [], evidence, turn)
         if state.slot and state.slot != "note" and state.slot not in self._answers:
             self._answers[state.slot] = UNKNOWN
         self._unknowns += 1
@@ -324,11 +391,29 @@ class DialogSession:
             self._retries = 0
         self._state = state_id
         state = self.scenario.states[state_id]
+        if state.action is not None:
+            return self._act(state_id, state, lead)
+        self._actions_in_a_row = 0
         text = " ".join([line for line in lead[:_MAX_ACKS] if line] + [self._prompt(state_id, state)])
         if state.end:
             self._finished, self._outcome = True, "completed"
             return Reply(text, state_id, end=True)
         return Reply(text, state_id, end=False, hint=state.hint)
+
+    def _act(self, state_id: str, state: State, lead: Sequence[str]) -> Reply:
+        """Run a reservation action and go on by its result, saying its acknowledgement if any."""
+        self._actions_in_a_row += 1
+        if self._booking is None or self._actions_in_a_row > _MAX_ACTIONS_IN_A_ROW:
+            raise RuntimeError(f"{self.scenario.source}: action state {state_id!r} cannot run (no venue, or a loop)")
+        result = self._booking.run(state.action, self._answers)
+        acks = list(lead)
+        if lines := state.acks.get(result):
+            acks.append(self._render(self._pick(f"ack:{state_id}:{result}", lines)))
+        target = state.branches[result]
+        if target.startswith(END_PREFIX):
+            return self._end(target[len(END_PREFIX) :], "", self._turns - 1)
+        self._resume = target
+        return self._continue(target, acks, "", self._turns - 1)
 
     def _end(self, ending_name: str, evidence: str, turn: int) -> Reply:
         """End the call with one of the scenario's endings (no acknowledgements: the ending stands alone)."""
@@ -360,7 +445,10 @@ class DialogSession:
         return lines[self._rotation[key] % len(lines)]
 
     def _render(self, line: str) -> str:
-        text = line.format_map(_Vars(self._vars))
+        variables = dict(self._vars)
+        if self._booking is not None:
+            variables.update(self._booking.variables(self._answers))
+        text = line.format_map(_Vars(variables))
         return text.replace("어르신 님", "어르신")  # no name known: "어르신", not "어르신 님"
 
 

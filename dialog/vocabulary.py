@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-STATE_ID = re.compile(r"^(identity|meal|sleep|health|health\.[a-z_]+|medication|mood|anything_else|closing)$")
+# Care-call state ids are shared with the personas and records (identity, meal, …, health.fever, closing);
+# other scenarios name their states freely in the same form.
+STATE_ID = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)?$")
 
 ANSWER_VALUES: dict[str, frozenset[str]] = {
     "meal": frozenset({"eaten", "skipped"}),
@@ -17,8 +19,10 @@ ANSWER_VALUES: dict[str, frozenset[str]] = {
     "medication": frozenset({"taken", "missed", "none"}),
     "mood": frozenset({"good", "so_so", "low"}),
 }
-# Not in ANSWER_VALUES: "symptoms" (a list of SYMPTOMS) and "note" (free text).
-ANSWER_KEYS = frozenset(ANSWER_VALUES) | {"symptoms", "note"}
+# Not in ANSWER_VALUES: "symptoms" (a list of SYMPTOMS), "body_parts" (symptom → where) and "note" (free
+# text); and the reservation line's free-valued details.
+BOOKING_KEYS = frozenset({"intent", "date", "time", "party_size", "name", "phone", "requests", "booking_id"})
+ANSWER_KEYS = frozenset(ANSWER_VALUES) | {"symptoms", "body_parts", "note"} | BOOKING_KEYS
 UNKNOWN = "unknown"  # recorded when the person's answer stayed unclear after every re-prompt
 
 SYMPTOMS = ("fever", "cough", "breathing", "chest_pain", "pain", "fall", "dizziness")
@@ -32,4 +36,9 @@ FLAG_RULES = frozenset(
 )  # fmt: skip
 SEVERITIES = ("low", "medium", "high", "critical")
 
-OUTCOMES = frozenset({"completed", "no_response", "wrong_person", "callback_requested", "emergency"})
+OUTCOMES = frozenset(
+    {
+        "completed", "no_response", "wrong_person", "callback_requested", "emergency",
+        "booked", "changed", "cancelled", "not_changed", "no_booking", "not_booked",
+    }
+)  # fmt: skip

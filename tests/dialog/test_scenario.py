@@ -93,7 +93,7 @@ def test_wrong_type_names_field_and_its_line(tmp_path):
         ("  poor_sleep: {severity: low", "  bad_sleep: {severity: low", "unknown flag rule 'bad_sleep'"),
         ("  poor_sleep: {severity: low", "  poor_sleep: {severity: mild", "flags.poor_sleep.severity"),
         ("      eaten:\n", "      devoured:\n", "'devoured' is not an answer of type 'meal'"),
-        ("  mood:\n    expect: mood", "  feelings:\n    expect: mood", "not in the shared vocabulary"),
+        ("  mood:\n    expect: mood", "  Mood-2:\n    expect: mood", "'Mood-2' is not a valid state id"),
         ("    slot: meal\n", "    slot: food\n", "unknown answer key 'food'"),
         ("    outcome: no_response\n", "    outcome: gave_up\n", "unknown outcome 'gave_up'"),
         ("start: identity", "start: hello", "start: unknown state 'hello'"),
