@@ -270,6 +270,9 @@ def _check_references(sc: Scenario):
             yield ("states", sid, "next"), "a state needs `next` unless it has `end: true`, is a follow-up or branches on every answer"
         if st.action is not None:
             yield from _check_action(sid, st)
+            for value, target in st.branches.items():
+                if not target_ok(target):
+                    yield ("states", sid, "branches", value), f"unknown state or ending {target!r}"
             continue
         if not st.prompts:
             yield ("states", sid, "prompts"), "required: a question needs at least one prompt"

@@ -158,6 +158,15 @@ class DialogSession:
         greeting = self._render(self._pick("greetings", self.scenario.greetings))
         return self._ask(self.scenario.start, [greeting])
 
+    def ask(self, state_id: str) -> Reply:
+        """Begin the conversation at one question instead of the greeting (scenario tests, corpus runs)."""
+        if self._state is not None:
+            raise RuntimeError("the conversation has already started")
+        if state_id not in self.scenario.states:
+            raise KeyError(f"unknown state {state_id!r}")
+        self._resume = self.scenario.states[state_id].next or self.scenario.start
+        return self._ask(state_id, [])
+
     def handle(self, text: str | None) -> Reply:
         """One caller turn (the recogniser's text; "" when it heard speech but read nothing)."""
         if self._finished:
@@ -248,6 +257,8 @@ class DialogSession:
         specs = self.scenario.symptoms
         for s in found:
             self._symptoms.append(s.symptom)
+            if s.location:
+                self._answers.setdefault("body_parts", {})[s.symptom] = s.location
             spec = specs.get(s.symptom)
             if spec and spec.flag:
                 self._flag(spec.flag, s.evidence, turn, detail=s.location)

@@ -41,7 +41,10 @@ _COUNTED = re.compile(
     rf"(?P<n>\d{{1,2}}|{NATIVE}|[일이삼사오육칠팔구]|십[일이]?)(?P<unit>명|사람|인(?![가-힣]*[원상])|분(?=[이가도요은만]|$|\|))"
 )
 _ALONE = re.compile(r"혼자|한명|나혼자|저혼자|저만|나만|1인")
-_TOGETHER = re.compile(rf"(?:(?<![가-힣])|(?<=[에고은는]))(?:단)?(?P<n>둘|셋|넷|다섯|여섯|일곱|여덟|아홉|열)(?:이서|이요|이에요|이서요|이|요)?(?=$|\||이|요|서|가|예약|자리)")
+_TOGETHER = re.compile(
+    r"(?:(?<![가-힣])|(?<=[에고은는]))(?:단)?(?P<n>둘|셋|넷|다섯|여섯|일곱|여덟|아홉|열)(?=$|\||이|요|서|가|예약|자리)"
+    r"|(?P<m>둘|셋|넷|다섯|여섯)(?=이서|이요|이에요|이예요)"
+)
 _GROUP_WORDS = re.compile(r"어른|성인|아이|애기|아기|어린이|유아|학생|아동|애들|꼬마")
 
 
@@ -61,7 +64,7 @@ def party_size(u: Utterance) -> Finding | None:
     if m := _ALONE.search(text):
         return Finding("1", u.words(m.start(), m.end()))
     if m := _TOGETHER.search(text):
-        return Finding(str(value(m.group("n"))), u.words(m.start(), m.end()))
+        return Finding(str(value(m.group("n") or m.group("m"))), u.words(m.start(), m.end()))
     return None
 
 
