@@ -102,7 +102,9 @@ class State(_Model):
     reprompts: Lines = []  # said before the prompt when the answer was unclear (else unclear.prompts)
     max_retries: int | None = Field(default=None, ge=0)
     prompts_if_flagged: Lines = []  # closing: used when the call raised a medium+ flag
-    prompts_if_history: Lines = []  # used when an earlier call reported symptoms ({last_symptoms})
+    # Asked instead of `prompts` when the last answered call gave a flagged answer to this question (for
+    # health: named symptoms; variables {last_symptoms}, {last_concern}).
+    prompts_if_history: Lines = []
     end: bool = False  # the call ends after this prompt (outcome: completed)
 
 
@@ -127,6 +129,7 @@ class SymptomSpec(_Model):
     flag: str | None = None
     follow_up: str | None = None
     skip_follow_up_if: list[str] = []  # other symptoms whose follow-up already covers this one
+    recall: str | None = None  # how the next call recalls it: "열이 나신다고", "{part} 아프시다고" (무릎이)
     acks: Lines = Field(min_length=1)
 
 

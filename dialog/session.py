@@ -11,6 +11,7 @@ from typing import Any
 
 from dialog import understanding as nlu
 from dialog.booking_flow import DETAIL_SLOTS, BookingFlow
+from dialog import history as memory
 from dialog.flags import Flag
 from dialog.reservations import BookingBook, MemoryBookingBook, Venue
 from dialog.scenario import END_PREFIX, EXPECT_VALUES, Scenario, State
@@ -82,8 +83,10 @@ class DialogSession:
         self._vars = {
             "name": name or "어르신",
             "meal": _meal_word(self.now),
-            "last_symptoms": _last_symptoms(history or [], scenario),
         }
+        self._past = memory.past_calls(history)
+        self._last = memory.last_answered(self._past)
+        self._vars.update(_recall(self._last, scenario))
         # Same person, same day: same phrasing (reproducible); another day: another phrasing.
         self._rng = random.Random(seed if seed is not None else zlib.crc32(f"{name}|{self.now:%Y-%m-%d}".encode()))
         self._rotation: dict[str, int] = {}
@@ -93,6 +96,7 @@ class DialogSession:
         self._queue: list[str] = []
         self._raised_follow_ups: set[str] = set()
         self._answers: dict[str, Any] = {}
+        self._evidence: dict[str, str] = {}  # answer key or symptom -> the caller's words
         self._symptoms: list[str] = []
         self._flags: list[Flag] = []
         self._retries = 0
@@ -143,6 +147,11 @@ class DialogSession:
     @property
     def flags(self) -> list[Flag]:
         return list(self._flags)
+
+    @property
+    def needs_human_now(self) -> bool:
+        """A critical flag (self-harm risk, emergency): a person must follow up at once."""
+        return any(f.severity == "critical" for f in self._flags)
 
     @property
     def turns(self) -> int:
@@ -257,6 +266,7 @@ class DialogSession:
         specs = self.scenario.symptoms
         for s in found:
             self._symptoms.append(s.symptom)
+            self._evidence[s.symptom] = s.evidence
             if s.location:
                 self._answers.setdefault("body_parts", {})[s.symptom] = s.location
             spec = specs.get(s.symptom)
@@ -313,6 +323,7 @@ class DialogSession:
                 self._raise_follow_up(self.scenario.unspecified_follow_up)
         elif state.slot:
             self._answers[state.slot] = value
+            self._evidence[state.slot] = finding.evidence
         if EXPECT_VALUES[state.expect] == {"given"}:
             value = "given"  # free-valued answers share one key for acks and branches
         if rule := state.flags.get(value):
@@ -407,7 +418,7 @@ class DialogSession:
         self._actions_in_a_row = 0
         text = " ".join([line for line in lead[:_MAX_ACKS] if line] + [self._prompt(state_id, state)])
         if state.end:
-            self._finished, self._outcome = True, "completed"
+            self._finish("completed", self._turns - 1)
             return Reply(text, state_id, end=True)
         return Reply(text, state_id, end=False, hint=state.hint)
 
@@ -431,7 +442,7 @@ class DialogSession:
         ending = self.scenario.endings[ending_name]
         if ending.flag:
             self._flag(ending.flag, evidence, turn)
-        self._finished, self._outcome = True, ending.outcome
+        self._finish(ending.outcome, turn)
         self._state = "closing"
         return Reply(self._render(self._pick(f"end:{ending_name}", ending.lines)), "closing", end=True)
 
@@ -443,9 +454,32 @@ class DialogSession:
         lines, key = state.prompts, f"prompt:{state_id}"
         if state.prompts_if_flagged and any(f.rank >= 1 for f in self._flags):
             lines, key = state.prompts_if_flagged, f"prompt:{state_id}:flagged"
-        elif state.prompts_if_history and self._vars["last_symptoms"] and asked == 0:
+        elif state.prompts_if_history and asked == 0 and self._raised_last_time(state):
             lines, key = state.prompts_if_history, f"prompt:{state_id}:history"
         return self._render(self._pick(key, lines))
+
+    def _raised_last_time(self, state: State) -> bool:
+        """Did the last answered call give a worrying answer to this question (symptoms, for health)?"""
+        if self._last is None or not state.slot:
+            return False
+        if state.slot == "health":
+            return bool(self._last.answers.get("symptoms"))
+        return self._last.answers.get(state.slot) in state.flags
+
+    def _finish(self, outcome: str, turn: int) -> None:
+        """The call is over: apply the rules that compare it with the person's earlier calls."""
+        self._finished, self._outcome = True, outcome
+        turn = max(turn, 0)
+        if outcome == "no_response" and (streak := memory.unanswered_streak(self._past)) >= 2:
+            self._flag("repeated_no_answer", "", turn, detail=f"{streak + 1}회 연속")
+        trend = memory.mood_trend(self._answers.get("mood"), self._past)
+        if trend == "persisting":
+            self._flag("low_mood_persisting", self._evidence.get("mood", ""), turn, detail="3회 이상 연속")
+        elif trend == "worse":
+            self._flag("mood_worse", self._evidence.get("mood", ""), turn)
+        for symptom, calls in memory.persisting_symptoms(self._symptoms, self._past).items():
+            label = self.scenario.symptoms[symptom].label if symptom in self.scenario.symptoms else symptom
+            self._flag("persistent_symptom", self._evidence.get(symptom, ""), turn, detail=f"{label}, {calls}회 연속")
 
     def _pick(self, key: str, lines: Sequence[str]) -> str:
         """A seeded first choice, then rotation, so a repeated line is phrased differently."""
@@ -478,12 +512,15 @@ def _meal_word(now: datetime) -> str:
     return "저녁"
 
 
-def _last_symptoms(history: list, scenario: Scenario) -> str:
-    """Symptoms of the most recent earlier call that had any, as the agent would name them ("열, 기침")."""
-    for call in reversed(history):
-        answers = call.get("answers", call) if isinstance(call, dict) else getattr(call, "answers", None)
-        symptoms = (answers or {}).get("symptoms") if isinstance(answers, dict) else None
-        if symptoms:
-            labels = [scenario.symptoms[s].label for s in symptoms if s in scenario.symptoms]
-            return ", ".join(labels)
-    return ""
+def _recall(last: memory.PastCall | None, scenario: Scenario) -> dict[str, str]:
+    """Prompt variables about the last answered call: {last_symptoms} ("열, 기침") and {last_concern}
+    ("무릎이 아프시다고"), the symptom that call would be followed up on."""
+    symptoms = [s for s in (last.answers.get("symptoms") or []) if s in scenario.symptoms] if last else []
+    if not symptoms:
+        return {"last_symptoms": "", "last_concern": ""}
+    labels = ", ".join(scenario.symptoms[s].label for s in symptoms)
+    first = min(symptoms, key=lambda s: _ACK_PRIORITY.index(s) if s in _ACK_PRIORITY else len(_ACK_PRIORITY))
+    spec = scenario.symptoms[first]
+    part = (last.answers.get("body_parts") or {}).get(first)
+    concern = (spec.recall or f"{spec.label} 때문에 불편하시다고").format(part=memory.subject(part or "몸"))
+    return {"last_symptoms": labels, "last_concern": concern}

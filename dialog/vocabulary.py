@@ -32,6 +32,8 @@ FLAG_RULES = frozenset(
         "fever", "cough", "breathing_trouble", "chest_pain", "fall", "severe_pain", "missed_medication",
         "not_eating", "poor_sleep", "low_mood", "loneliness", "self_harm_risk", "emergency", "confusion",
         "wrong_person", "callback_later", "no_answer",
+        # history-aware: comparing this call with the person's earlier calls
+        "repeated_no_answer", "mood_worse", "low_mood_persisting", "persistent_symptom",
     }
 )  # fmt: skip
 SEVERITIES = ("low", "medium", "high", "critical")

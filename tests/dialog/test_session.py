@@ -286,10 +286,3 @@ def test_without_a_name_says_eoreusin(scenario):
     s = DialogSession(scenario, {"name": ""}, now=MORNING, seed=0)
     text = s.start().text
     assert "어르신" in text and "어르신 님" not in text and "{name}" not in text
-
-
-def test_history_is_mentioned_at_health(scenario):
-    s = DialogSession(scenario, {"name": "김영수"}, now=MORNING, seed=0, history=[{"answers": {"symptoms": ["pain"]}}])
-    talk(s, ["네", "네"])
-    reply = s.handle("네")
-    assert reply.state == "health" and "지난번에 통증" in reply.text
