@@ -14,6 +14,7 @@ from dialog.booking_flow import DETAIL_SLOTS, BookingFlow
 from dialog import history as memory
 from dialog.flags import Flag
 from dialog.reservations import BookingBook, MemoryBookingBook, Venue
+from dialog.responder import ChatResponder
 from dialog.scenario import END_PREFIX, EXPECT_VALUES, Scenario, State
 from dialog.understanding import Finding, Utterance
 from dialog.understanding.booking import normalize_phone
@@ -75,6 +76,7 @@ class DialogSession:
         seed: int | None = None,
         bookings: BookingBook | None = None,
         venue: Venue | None = None,
+        responder: ChatResponder | None = None,
     ):
         self.scenario = scenario
         self.person = dict(person or {})
@@ -106,6 +108,9 @@ class DialogSession:
         self._finished = False
         self._outcome: str | None = None
         self._actions_in_a_row = 0
+        self._responder = responder
+        self._lead: list[str] = []  # acknowledgements said before the last question
+        self._question = ""  # the last question's own words
         venue = venue or scenario.venue
         self._booking: BookingFlow | None = None
         if venue is not None:
@@ -178,6 +183,25 @@ class DialogSession:
 
     def handle(self, text: str | None) -> Reply:
         """One caller turn (the recogniser's text; "" when it heard speech but read nothing)."""
+        asked = self._question
+        reply = self._handle(text)
+        if self._responder is None or reply.end or not (text or "").strip():
+            return reply
+        return self._worded_by_model(reply, asked, text or "")
+
+    def _worded_by_model(self, reply: Reply, asked: str, said: str) -> Reply:
+        """Let the language model word the lead-in (the scenario's question stays as written) and add
+        its concern, if any, as a flag. Rules have already run: the model cannot remove what they found."""
+        suggestion = self._responder.suggest(self.scenario.name, asked, said, " ".join(self._lead))
+        if suggestion is None:
+            return reply
+        if suggestion.concern:
+            self._flag(suggestion.concern, said, self._turns - 1, detail="언어 모델 판단")
+        if not suggestion.say:
+            return reply
+        return Reply(f"{suggestion.say} {self._question}", reply.state, reply.end, reply.hint)
+
+    def _handle(self, text: str | None) -> Reply:
         if self._finished:
             return Reply("", self._state, end=True)
         if self._state is None:
@@ -416,7 +440,9 @@ class DialogSession:
         if state.action is not None:
             return self._act(state_id, state, lead)
         self._actions_in_a_row = 0
-        text = " ".join([line for line in lead[:_MAX_ACKS] if line] + [self._prompt(state_id, state)])
+        self._lead = [line for line in lead[:_MAX_ACKS] if line]
+        self._question = self._prompt(state_id, state)
+        text = " ".join([*self._lead, self._question])
         if state.end:
             self._finish("completed", self._turns - 1)
             return Reply(text, state_id, end=True)
