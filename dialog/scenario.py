@@ -115,6 +115,7 @@ class Silence(_Model):
 
 class Unclear(_Model):
     prompts: Lines = Field(min_length=1)
+    contradiction_prompts: Lines = []  # the answer said both ways ("먹었는데 안 먹었어")
     empty_prompts: Lines = Field(min_length=1)
     give_up: Lines = Field(min_length=1)
 

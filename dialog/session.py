@@ -48,6 +48,8 @@ _SIDE_FACTS: dict[str, Callable[..., Finding | None]] = {
     "medication": nlu.medication,
     "mood": nlu.mood,
 }
+# Answer types checked for self-corrections and for clauses that contradict each other.
+_ONE_ANSWER = frozenset({"meal", "sleep", "medication", "mood", "yes_no", "injury", "severity"})
 _MAX_ACTIONS_IN_A_ROW = 12  # a scenario whose actions loop into each other is stopped, not spun forever
 # Which symptom the agent acknowledges first when several are named at once.
 _ACK_PRIORITY = ("breathing", "chest_pain", "fall", "fever", "pain", "dizziness", "cough")
@@ -223,6 +225,11 @@ class DialogSession:
             return self._end("callback", found.evidence, turn)
 
         finding = self._parse(state, u)
+        if state.expect in _ONE_ANSWER:
+            finding, contradicted = _settle(_PARSERS[state.expect], u, finding)
+            if contradicted:
+                self._take_symptoms(u, turn)
+                return self._clarify(turn, u.words())
         new_symptoms = self._take_symptoms(u, turn)
         side_acks = self._take_side_facts(u, turn, state)
         changed = self._take_booking_details(u, state, finding)
@@ -428,6 +435,13 @@ class DialogSession:
         target = None if "." in self._state else state.next
         return self._continue(target, [give_up], evidence, turn)
 
+    def _clarify(self, turn: int, evidence: str) -> Reply:
+        """The caller said both yes and no ("먹었는데 안 먹었어"): say so and ask once more."""
+        if self._retries >= self.scenario.max_retries:
+            return self._unclear(turn, evidence=evidence)
+        lines = self.scenario.unclear.contradiction_prompts or self.scenario.unclear.prompts
+        return self._retry([self._render(self._pick("contradiction", lines))])
+
     def _retry(self, lead: list[str]) -> Reply:
         self._retries += 1
         return self._ask(self._state, lead)
@@ -550,3 +564,15 @@ def _recall(last: memory.PastCall | None, scenario: Scenario) -> dict[str, str]:
     part = (last.answers.get("body_parts") or {}).get(first)
     concern = (spec.recall or f"{spec.label} 때문에 불편하시다고").format(part=memory.subject(part or "몸"))
     return {"last_symptoms": labels, "last_concern": concern}
+
+
+def _settle(parse: Callable[[Utterance], Finding | None], u: Utterance, finding: Finding | None) -> tuple[Finding | None, bool]:
+    """Apply a self-correction ("네 먹었어요, 아 아니 안 먹었어요": the part after it counts) and detect
+    clauses that contradict each other. Returns (finding, contradicted)."""
+    tail = nlu.correction_tail(u)
+    if tail is not None and (corrected := parse(tail)) is not None:
+        return corrected, False
+    if finding is None or len(u.clauses) < 2:
+        return finding, False
+    values = {f.value for span in u.clauses if (f := parse(Utterance(u.clause_words(span)))) is not None}
+    return finding, len(values) > 1

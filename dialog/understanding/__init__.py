@@ -18,10 +18,10 @@ from dialog.understanding.answers import (
 from dialog.understanding.booking import intent
 from dialog.understanding.risk import call_back, confusion, emergency, loneliness, self_harm
 from dialog.understanding.symptoms import SymptomFinding, body_part, find_symptoms, temperature
-from dialog.understanding.text import Utterance
+from dialog.understanding.text import Utterance, correction_tail
 
 __all__ = [
-    "Finding", "SymptomFinding", "Utterance", "anything_else", "body_part", "call_back", "confusion",
+    "Finding", "SymptomFinding", "Utterance", "anything_else", "body_part", "call_back", "confusion", "correction_tail",
     "emergency", "find_symptoms", "health", "identity", "injury", "intent", "is_hedge", "loneliness", "meal",
     "medication", "mood", "self_harm", "severity", "sleep", "temperature", "yes_no", "yes_no_answer",
 ]  # fmt: skip

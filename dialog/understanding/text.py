@@ -110,3 +110,21 @@ class Utterance:
             if span.start <= pos < span.end:
                 return span
         return Span(0, len(self.compact))
+
+
+# "…아 아니 …", "…아니다 …", "…잘못 말했어요 …": what follows corrects what came before.
+_CORRECTION = re.compile(
+    r"아니아니|(?<=[가-힣|])[아어]\|?아니|(?<=\|)아니(?:요)?|아니다|아니지|정정|잘못말|다시말하면|아니고"
+)
+
+
+def correction_tail(u: Utterance) -> Utterance | None:
+    """The words after the caller's last self-correction, or None if they did not correct themselves."""
+    last = None
+    for m in _CORRECTION.finditer(u.compact):
+        if m.start() > 0:
+            last = m
+    if last is None:
+        return None
+    tail = u.words(last.end(), len(u.compact))
+    return Utterance(tail) if tail else None
