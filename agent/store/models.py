@@ -1,11 +1,11 @@
-"""Call records: one row per call, its turns and its flags."""
+"""Call records (one row per call, its turns and its flags) and the bookings of reservation lines."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -75,3 +75,26 @@ class Flag(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     call: Mapped[Call] = relationship(back_populates="flags")
+
+
+class BookingRow(Base):
+    """A reservation taken by phone (dialog.reservations.Booking); cancelled ones are kept."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_venue_day", "venue_id", "day"),
+        Index("ix_bookings_venue_phone", "venue_id", "phone"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    venue_id: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    day: Mapped[date] = mapped_column(Date)
+    time: Mapped[time] = mapped_column(Time)
+    party_size: Mapped[int] = mapped_column(Integer)
+    requests: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

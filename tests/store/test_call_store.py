@@ -16,9 +16,6 @@ from agent.store import CallStore, migrate
 from agent.store.models import Base
 from agent.store.repository import make_engine
 
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
 @dataclass
 class FakeFlag:
     rule: str
@@ -26,31 +23,6 @@ class FakeFlag:
     evidence: str
     turn: int
     message: str | None = None
-
-
-@pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'nested' / 'calls.db'}"
-
-
-@pytest.fixture
-def postgres_url():
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            name = f"carecall_test_{uuid.uuid4().hex[:10]}"
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {exc.orig}")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request):
-    return request.getfixturevalue(f"{request.param}_url")
 
 
 def test_migrated_schema_matches_the_models(database_url):
@@ -62,7 +34,7 @@ def test_migrated_schema_matches_the_models(database_url):
         version = conn.execute(sa.text("select version_num from alembic_version")).scalar()
     engine.dispose()
     assert diffs == []
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_full_call_lifecycle(database_url):
