@@ -40,7 +40,7 @@ from agent.engines import Engines
 from agent.recording import CallRecording
 from agent.settings import Settings
 from agent.speech_services import RecognizerSTTService, SynthesizerTTSService
-from agent.store import CallStore
+from agent.store import CallStore, SqlBookingBook
 from dialog import DialogSession, Reply
 from telephony.routes import StreamStart
 from telephony.serializer import CallSerializer
@@ -116,6 +116,7 @@ class CallRunner:
         self.store = store
         self.settings = settings
         self.listener = listener
+        self.bookings = SqlBookingBook(store.engine)
 
     async def __call__(self, websocket, start: StreamStart) -> None:
         params = start.custom_parameters or {}
@@ -138,8 +139,14 @@ class CallRunner:
         latencies: list[float] = []
         serializer: CallSerializer | None = None
         try:
+            history = await journal.safe(self._history, phone, call_id) or []
             session = DialogSession(
-                self.engines.scenario(scenario_name), person=person, now=datetime.now(SEOUL)
+                self.engines.scenario(scenario_name),
+                person={**person, "call_id": call_id},
+                now=datetime.now(SEOUL),
+                history=history,
+                bookings=self.bookings,
+                responder=self.engines.responder,
             )
             await self._emit(CallEvent("started", call_id, data={"person": person, "scenario": scenario_name}))
             serializer = CallSerializer(
@@ -164,6 +171,7 @@ class CallRunner:
                 "latency_s": latencies,
                 "recording_s": round(recording.seconds, 2),
                 "protocol_errors": getattr(serializer, "errors", 0),
+                "needs_human_now": bool(session and session.needs_human_now),
             }
             await journal.safe(self.store.add_flags, call_id, flags)
             await journal.safe(
@@ -190,6 +198,12 @@ class CallRunner:
                     },
                 )
             )
+
+    def _history(self, phone: str, call_id: str) -> list:
+        """This person's earlier calls (newest 10), for memory and history-aware flags."""
+        if not phone:
+            return []
+        return [c for c in self.store.list_calls(limit=11, phone_number=phone) if c.id != call_id][:10]
 
     async def _run_pipeline(
         self,

@@ -86,16 +86,22 @@ def call(
 
 @app.command()
 def chat(
-    scenario: str = typer.Option("care_call", help="Scenario name or YAML path."),
+    scenario: str = typer.Option("care", help="care, reservation, or a scenario YAML path."),
     name: str = typer.Option("김영수", help="The person's name."),
+    phone: str = typer.Option("+821012345678", help="The caller's number (caller ID, for reservations)."),
     replay: Path | None = typer.Option(None, help="A file of replies, one per line (empty line = silence)."),
 ) -> None:
     """Talk to a scenario by typing (empty line = silence), or replay a file of replies."""
-    from dialog import load_scenario
+    from dialog import ScenarioError, load_scenario
     from dialog.chat import run_chat
 
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        console.print(str(exc), markup=False, style="red")
+        raise typer.Exit(2) from exc
     lines = replay.read_text(encoding="utf-8").splitlines() if replay else None
-    run_chat(load_scenario(scenario), lines, console.print, person={"name": name})
+    run_chat(loaded, lines, console.print, person={"name": name, "phone": phone})
 
 
 @db_app.command("upgrade")

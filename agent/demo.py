@@ -159,7 +159,7 @@ async def simulate(base_url: str, persona: Persona, voice, on_event=None) -> Sim
         call_sid=call_sid,
         from_number=persona.phone,
         to_number=AGENT_NUMBER,
-        extra_query={"name": persona.name},
+        extra_query={"name": persona.name, "scenario": persona.scenario},
     )
     simulator = PhoneSimulator(
         ws_url, persona, voice, stream_parameters=parameters, call_sid=call_sid, on_event=on_event

@@ -8,6 +8,7 @@ asked, which Twilio (or the phone simulator) echoes back once the prompt has bee
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -92,7 +93,8 @@ class DialogProcessor(FrameProcessor):
             return
         # An empty turn (noise, or speech the recogniser could not read) asks for a repeat.
         self.turn_end_times.append(time.monotonic())
-        await self._speak(self._session.handle(said), caller_text=said)
+        # In a thread: with a language model configured, a turn waits on an HTTP call.
+        await self._speak(await asyncio.to_thread(self._session.handle, said), caller_text=said)
 
     async def _speak(self, reply: Reply, caller_text: str | None) -> None:
         if self._on_reply:

@@ -18,6 +18,7 @@ Progress = Callable[[str, float], None]  # (step description, seconds it took)
 class Engines:
     recognizer: Any
     synthesizer: Any
+    responder: Any = None  # dialog.responder.ChatResponder when a language model is configured
     _scenarios: dict[str, Any] = field(default_factory=dict)
 
     def scenario(self, name: str) -> Any:
@@ -49,10 +50,22 @@ class Engines:
         step(f"speech recogniser ({settings.asr_engine})", recognizer.load)
         synthesizer = make_synthesizer(settings.tts_engine, voice=settings.tts_voice, speed=settings.tts_speed)
         step(f"speech synthesiser ({settings.tts_engine}, {settings.tts_voice})", synthesizer.load)
-        engines = cls(recognizer, synthesizer)
+        engines = cls(recognizer, synthesizer, responder=make_responder(settings))
         step(f"scenario ({settings.scenario})", lambda: engines.scenario(settings.scenario))
         step("warm-up", lambda: _warm_up(recognizer, synthesizer))
         return engines
+
+
+def make_responder(settings: Settings) -> Any:
+    """The optional language-model responder, or None when no endpoint is configured."""
+    if not settings.llm_url:
+        return None
+    from dialog.responder import ChatResponder
+
+    logger.info(f"language model for replies: {settings.llm_model} at {settings.llm_url}")
+    return ChatResponder(
+        settings.llm_url, settings.llm_model, api_key=settings.llm_api_key, timeout_s=settings.llm_timeout_s
+    )
 
 
 def _warm_up(recognizer: Any, synthesizer: Any) -> None:

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     tts_speed: float = 1.0
 
     scenario: str = "care_call"
+
+    llm_url: str | None = Field(
+        None, description="OpenAI-compatible chat endpoint (e.g. http://gpu-node:8000/v1) to word replies; off when unset."
+    )
+    llm_model: str = Field("default", description="Model name sent to the chat endpoint.")
+    llm_api_key: str | None = None
+    llm_timeout_s: float = Field(2.5, description="Longest wait for the language model before the script is used.")
     silence_timeout_s: float = Field(6.0, description="Caller silence before the agent re-prompts.")
     max_call_s: float = Field(600.0, description="Hard cap on one call's length.")
     vad_stop_s: float = Field(0.3, description="Trailing silence that ends a caller's speech segment.")

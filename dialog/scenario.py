@@ -17,6 +17,7 @@ from dialog.reservations import Venue
 from dialog.vocabulary import ANSWER_KEYS, ANSWER_VALUES, FLAG_RULES, OUTCOMES, STATE_ID, SYMPTOMS
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
+ALIASES = {"care": "care_call", "carecall": "care_call", "booking": "reservation", "reserve": "reservation"}
 
 # What each answer type can yield: the keys allowed under a state's `acks`, `branches` and `flags`.
 EXPECT_VALUES: dict[str, frozenset[str]] = {
@@ -162,6 +163,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load a built-in scenario by name ("care_call") or any scenario YAML file by path."""
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml") and len(path.parts) == 1:
+        name_or_path = ALIASES.get(str(name_or_path), str(name_or_path))
         path = SCENARIO_DIR / f"{name_or_path}.yaml"
         if not path.is_file():
             known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")))

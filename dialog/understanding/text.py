@@ -36,6 +36,7 @@ _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"웨롭|왜롭"), "외롭"),
     (re.compile(r"일일구|일일9"), "119"),
     (re.compile(r"어지르(?=워|와)"), "어지러"),
+    (re.compile(r"누명(?=예약|이요|이에요|요|$|\||자리|가능)"), "두명"),  # "두 명 예약" heard as "누명 예약"
 )
 
 # Where one clause ends inside a compact sentence: punctuation, "-는데/-은데/-ㄴ데" (but not the noun

@@ -26,12 +26,16 @@ ANSWER_VALUES: dict[str, tuple[str, ...]] = {
     "medication": ("taken", "missed", "none"),
     "mood": ("good", "so_so", "low"),
 }
+# A reservation line's answers are free values (a date, a name), checked only for their keys.
+BOOKING_KEYS = ("intent", "date", "time", "party_size", "name", "phone", "requests", "booking_id")
 FLAG_RULES = (
     "fever", "cough", "breathing_trouble", "chest_pain", "fall", "severe_pain", "missed_medication",
     "not_eating", "poor_sleep", "low_mood", "loneliness", "self_harm_risk", "emergency", "confusion",
     "wrong_person", "callback_later", "no_answer",
+    "repeated_no_answer", "mood_worse", "low_mood_persisting", "persistent_symptom",
 )
-_STATE_KEY = re.compile(r"^(identity|meal|sleep|health(\.[a-z_]+)?|medication|mood|anything_else|closing|default)$")
+# Care-call states are listed in STATES; other scenarios name theirs in the same form.
+_STATE_KEY = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)?$")
 
 
 class PersonaError(ValueError):
@@ -73,10 +77,11 @@ class Expectation(_Strict):
     @classmethod
     def _vocabulary(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key, expected in value.items():
-            if key == "note":
+            if key == "note" or (key in BOOKING_KEYS and isinstance(expected, str)):
                 continue
             if key not in ANSWER_VALUES:
-                raise ValueError(f"unknown answer key '{key}' (known: {', '.join(ANSWER_VALUES)}, note)")
+                known = ", ".join([*ANSWER_VALUES, "note", *BOOKING_KEYS])
+                raise ValueError(f"unknown answer key '{key}' (known: {known})")
             allowed = ANSWER_VALUES[key]
             values = expected if key == "symptoms" else [expected]
             if key == "symptoms" and not isinstance(expected, list):
@@ -99,6 +104,7 @@ class Persona(_Strict):
     name: str = Field(min_length=1)
     phone: str
     description: str = ""
+    scenario: str = "care_call"  # which scenario the agent should run for this caller
     voice: str = "jm_kumo"
     speed: float = Field(1.0, gt=0.3, lt=3.0)
     answers: dict[str, list[str]] = Field(default_factory=dict)
@@ -127,7 +133,7 @@ class Persona(_Strict):
     def _states(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for key, options in value.items():
             if not _STATE_KEY.match(key):
-                raise ValueError(f"'{key}' is not a dialog state id ({', '.join(STATES)}, health.<x>, default)")
+                raise ValueError(f"'{key}' is not a dialog state id (e.g. {', '.join(STATES)}, health.<x>, default)")
             if not options or not all(isinstance(o, str) and o.strip() for o in options):
                 raise ValueError(f"'{key}' needs at least one non-empty line")
         return value

@@ -19,6 +19,7 @@ from agent.call import new_call_sid
 from agent.demo import serve_in_background
 from agent.app import create_app
 from agent.store import CallStore, migrate
+from dialog.session import SEOUL
 from telephony import protocol
 from telephony.personas import load_persona
 from telephony.simulator import dial
@@ -82,6 +83,31 @@ async def test_care_call_extracts_answers_and_flags(place_call, persona_name):
     frames, rate = read_recording(record.recording_path)
     assert rate == 8000 and len(frames) / rate > 20
     assert np.abs(frames[:, 0]).max() > 1000 and np.abs(frames[:, 1]).max() > 1000
+
+
+async def test_reservation_line_books_then_a_second_call_cancels(place_call):
+    """An inbound call to the reservation scenario books a table; the same caller calls back and cancels."""
+    from datetime import date, timedelta
+
+    from agent.store import SqlBookingBook
+
+    booking_call = await place_call("reserve_dinner")
+    record = booking_call.record
+    assert_matches_expectation(record, load_persona("reserve_dinner"))
+    today = date.fromisoformat(record.started_at.astimezone(SEOUL).date().isoformat())
+    next_saturday = today - timedelta(days=today.weekday()) + timedelta(days=12)
+    assert record.answers["date"] == next_saturday.isoformat()
+    assert booking_call.call.marks[:2] == ["intent", "name"]
+
+    book = SqlBookingBook(CallStore(booking_call.settings.resolved_database_url).engine)
+    (booked,) = book.on_day("default", next_saturday)
+    assert (booked.party_size, booked.phone, booked.call_id) == (2, "01055501234", record.id)
+    assert booked.name == record.answers["name"] and booked.name.startswith("김민")
+
+    cancel_call = await place_call("cancel_dinner")  # same test: same database, a new server
+    assert_matches_expectation(cancel_call.record, load_persona("cancel_dinner"))
+    assert cancel_call.record.answers["booking_id"] == booked.id
+    assert book.on_day("default", next_saturday) == []
 
 
 async def test_barge_in_stops_the_agent_and_sends_clear(place_call):

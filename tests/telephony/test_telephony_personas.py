@@ -38,7 +38,7 @@ def test_load_by_path(tmp_path):
     "body, field",
     [
         ('name: 홍길동\nphone: "01012345678"\n', "phone"),
-        ('name: 홍길동\nphone: "+821012345678"\nanswers: {dinner: ["네."]}\n', "answers"),
+        ('name: 홍길동\nphone: "+821012345678"\nanswers: {Dinner-1: ["네."]}\n', "answers"),
         ('name: 홍길동\nphone: "+821012345678"\nexpect: {answers: {meal: hungry}}\n', "expect.answers"),
         ('name: 홍길동\nphone: "+821012345678"\nexpect: {flags: [sad]}\n', "expect.flags"),
         ('name: 홍길동\nphone: "+821012345678"\nbarge_in: {after_s: 1, text: "네"}\n', "barge_in"),
