@@ -17,8 +17,9 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def migrate(database_url: str, revision: str = "head") -> None:
-    """Create or upgrade the schema (fresh SQLite file, existing database, PostgreSQL alike)."""
+def migrate(database_url: str, revision: str = "heads") -> None:
+    """Create or upgrade the schema (fresh SQLite file, existing database, PostgreSQL alike). "heads":
+    every branch, so features developed side by side may each add a revision after the same parent."""
     from agent.store.repository import make_engine
 
     engine = make_engine(database_url)  # creates the SQLite parent directory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -98,3 +98,94 @@ class BookingRow(Base):
     call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+# --- operations: outbound campaigns and the people who run them ---------------------------------------
+
+
+class Campaign(Base):
+    """A scenario called to a contact list within calling hours, with retries and a concurrency cap."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scenario: Mapped[str] = mapped_column(String(100), default="care_call")
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)  # draft|running|paused|finished
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
+    # {"days": ["mon", …], "start": "10:00", "end": "18:00"}
+    calling_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    recurrence: Mapped[str] = mapped_column(String(16), default="once")  # once | daily
+    # {"no_answer": {"max_retries": 2, "delay_minutes": 30}, "busy": …, "failed": …, "voicemail": …}
+    retry_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    max_concurrent: Mapped[int] = mapped_column(Integer, default=5)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("campaign_id", "phone", name="uq_contacts_campaign_phone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(32), index=True)  # E.164
+    notes: Mapped[str] = mapped_column(Text, default="")
+    source_line: Mapped[int | None] = mapped_column(Integer)  # line in the imported CSV
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CallAttempt(Base):
+    """One dial of one contact for one round (a day of a daily campaign). The unique key makes a second
+    dial of the same attempt impossible, whichever dialer tries."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "round_date", "attempt_no", name="uq_attempts_contact_round_no"),
+        Index("ix_attempts_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    round_date: Mapped[date] = mapped_column(Date)
+    attempt_no: Mapped[int] = mapped_column(Integer, default=1)
+    # scheduled | queued | dialing | ringing | in_progress | completed | no_answer | busy | failed | voicemail | canceled
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    final: Mapped[bool] = mapped_column(default=False)  # no more attempts will follow this one
+    scheduled_for: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    call_id: Mapped[str | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"))
+    dialer: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="operator")  # admin | operator
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what to which record: flag resolutions, annotations, campaign actions, logins."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32))  # call | flag | campaign | booking | user
+    target_id: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -34,7 +34,7 @@ def test_migrated_schema_matches_the_models(database_url):
         version = conn.execute(sa.text("select version_num from alembic_version")).scalar()
     engine.dispose()
     assert diffs == []
-    assert version == "0002"
+    assert version == "0003"
 
 
 def test_full_call_lifecycle(database_url):
