@@ -39,12 +39,15 @@ EXPECT_VALUES: dict[str, frozenset[str]] = {
     "name": frozenset({"given"}),
     "phone": frozenset({"given"}),
     "booking_change": frozenset({"given"}),  # any of date / time / party size / name, to change
+    "choice": frozenset(),  # an operator's own answers: the keys of the state's `choices`
     "none": frozenset(),
 }
 Expect = Literal[
     "identity", "meal", "sleep", "health", "medication", "mood", "injury", "severity", "yes_no",
-    "anything_else", "intent", "date", "time", "party_size", "name", "phone", "booking_change", "none",
+    "anything_else", "intent", "date", "time", "party_size", "name", "phone", "booking_change", "choice", "none",
 ]  # fmt: skip
+# Answer types whose slot an operator may name freely (a new question needs no Python).
+OPEN_SLOT_TYPES = frozenset({"yes_no", "anything_else", "choice"})
 # What each reservation action can return: the keys of an action state's `branches` (all required).
 ACTION_RESULTS: dict[str, frozenset[str]] = {
     "check_availability": frozenset({"available", "full", "closed", "no_time", "past", "too_far", "too_many"}),
@@ -92,6 +95,9 @@ class State(_Model):
     action: str | None = None  # a reservation step run on entering the state; `branches` by its result
     always_ask: bool = False  # ask even when its slot is already filled (a second try at a date, a time)
     give_up: str | None = None  # where to go once retries are spent (default: record "unknown", go on)
+    # expect: choice — answer value -> words that mean it ("walked": ["산책", "걸었"]); matched without
+    # spaces, a negated mention ("산책 안 했어") does not count. "yes"/"no" keys also take 네/아니요.
+    choices: dict[str, list[str]] = {}
     hint: str | None = None
     slot: str | None = None  # answers key this state fills
     # State id or "end:<ending>". Follow-up states (health.<x>) may leave it out: after them the call
@@ -238,9 +244,9 @@ def _check_references(sc: Scenario):
 
     if sc.start not in sc.states:
         yield ("start",), f"unknown state {sc.start!r}"
-    for rule in sc.flags:
-        if rule not in FLAG_RULES:
-            yield ("flags", rule), f"unknown flag rule {rule!r} (see docs/ARCHITECTURE.md)"
+    for rule in sc.flags:  # the shared rules (docs/ARCHITECTURE.md) or an operator's own
+        if rule not in FLAG_RULES and not re.fullmatch(r"[a-z][a-z0-9_]*", rule):
+            yield ("flags", rule), f"flag rule {rule!r} must be lowercase letters, digits and _"
     for name, sym in sc.symptoms.items():
         if name not in SYMPTOMS:
             yield ("symptoms", name), f"unknown symptom {name!r}; expected one of {', '.join(SYMPTOMS)}"
@@ -266,12 +272,16 @@ def _check_references(sc: Scenario):
         if not STATE_ID.match(sid):
             yield ("states", sid), f"{sid!r} is not a valid state id (lowercase letters and _, e.g. meal or health.fever)"
         if st.slot is not None and st.slot not in ANSWER_KEYS:
-            yield ("states", sid, "slot"), f"unknown answer key {st.slot!r}"
+            if st.expect not in OPEN_SLOT_TYPES:
+                yield ("states", sid, "slot"), f"unknown answer key {st.slot!r} (own keys need expect yes_no, choice or anything_else)"
+            elif not re.fullmatch(r"[a-z][a-z0-9_]*", st.slot):
+                yield ("states", sid, "slot"), f"answer key {st.slot!r} must be lowercase letters, digits and _"
+        if (st.expect == "choice") != bool(st.choices):
+            yield ("states", sid, "choices"), "`choices` go with `expect: choice`, and it needs them"
         if st.next is not None and not target_ok(st.next):
             yield ("states", sid, "next"), f"unknown state or ending {st.next!r}"
-        all_branched = st.action is not None or (
-            EXPECT_VALUES[st.expect] - {"given"} and EXPECT_VALUES[st.expect] <= set(st.branches)
-        )
+        values = answer_values(st)
+        all_branched = st.action is not None or (values - {"given"} and values <= set(st.branches))
         if st.next is None and not st.end and "." not in sid and not all_branched:
             yield ("states", sid, "next"), "a state needs `next` unless it has `end: true`, is a follow-up or branches on every answer"
         if st.action is not None:
@@ -282,7 +292,7 @@ def _check_references(sc: Scenario):
             continue
         if not st.prompts:
             yield ("states", sid, "prompts"), "required: a question needs at least one prompt"
-        allowed = EXPECT_VALUES[st.expect]
+        allowed = answer_values(st)
         for section in ("branches", "acks", "flags"):
             for value in getattr(st, section):
                 if value not in allowed:
@@ -296,6 +306,13 @@ def _check_references(sc: Scenario):
         for value, rule in st.flags.items():
             if rule not in sc.flags:
                 yield ("states", sid, "flags", value), f"flag {rule!r} is not defined under flags"
+
+
+def answer_values(state: State) -> frozenset[str]:
+    """What an answer to ``state`` can be: its type's values, or its own `choices`."""
+    if state.expect == "choice":
+        return frozenset(state.choices)
+    return EXPECT_VALUES[state.expect]
 
 
 def _check_action(sid: str, st: State):

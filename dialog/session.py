@@ -269,6 +269,8 @@ class DialogSession:
             if expect == "intent":
                 has_details = bool(self._booking.details(u, self._answers))
                 return nlu.intent(u, has_details=has_details)
+        if expect == "choice":
+            return nlu.choice(u, state.choices)
         return _PARSERS[expect](u)
 
     def _take_booking_details(self, u: Utterance, asked: State, finding: Finding | None) -> bool:

@@ -3,6 +3,7 @@
 from dialog.understanding.answers import (
     Finding,
     anything_else,
+    choice,
     health,
     identity,
     injury,
@@ -21,7 +22,7 @@ from dialog.understanding.symptoms import SymptomFinding, body_part, find_sympto
 from dialog.understanding.text import Utterance, correction_tail
 
 __all__ = [
-    "Finding", "SymptomFinding", "Utterance", "anything_else", "body_part", "call_back", "confusion", "correction_tail",
+    "Finding", "SymptomFinding", "Utterance", "anything_else", "choice", "body_part", "call_back", "confusion", "correction_tail",
     "emergency", "find_symptoms", "health", "identity", "injury", "intent", "is_hedge", "loneliness", "meal",
     "medication", "mood", "self_harm", "severity", "sleep", "temperature", "yes_no", "yes_no_answer",
 ]  # fmt: skip

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dialog.understanding.matching import first
+from dialog.understanding.matching import Mention, first
 from dialog.understanding.symptoms import denied_symptoms, find_symptoms, is_severe, temperature
 from dialog.understanding.text import Utterance
 
@@ -251,6 +251,26 @@ def severity(u: Utterance) -> Finding | None:
     answer = yes_no(u)
     if answer:
         return Finding("severe" if answer.value == "yes" else "mild", answer.evidence)
+    return None
+
+
+def choice(u: Utterance, choices: dict[str, list[str]]) -> Finding | None:
+    """An operator-defined answer: the first value one of whose words is said (not negated). Values named
+    "yes"/"no" also take a plain 네/아니요."""
+    best: tuple[int, str, Mention] | None = None
+    for value, words in choices.items():
+        for word in words:
+            compact = re.sub(r"\s+", "", word)
+            if not compact:
+                continue
+            m = first(u, re.compile(re.escape(compact)), negated=False)
+            if m is not None and (best is None or m.start < best[0]):
+                best = (m.start, value, m)
+    if best is not None:
+        return Finding(best[1], u.clause_words(best[2].clause))
+    answer = yes_no(u)
+    if answer and answer.value in choices:
+        return answer
     return None
 
 

@@ -41,8 +41,8 @@ _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
 
 # Where one clause ends inside a compact sentence: punctuation, "-는데/-은데/-ㄴ데" (but not the noun
 # 데 "place" in "아픈 데는 없어요"), "-지만", and the
-# connective "-고" (but not in 사고/최고/보고싶다 …, nor "-고 싶다").
-_CLAUSE_SPLIT = re.compile(r"\||[는은]데|(?<=[픈한린진운된난인간른])데(?![는가도요없])|지만|(?<=[가-힣])(?<![사최학광참보창경])고(?!싶)(?=[가-힣])")
+# connective "-고" (but not in 사고/최고/보고싶다 …, nor "-고 싶다", nor the nouns 고장/고생/고혈압 …).
+_CLAUSE_SPLIT = re.compile(r"\||[는은]데|(?<=[픈한린진운된난인간른])데(?![는가도요없])|지만|(?<=[가-힣])(?<![사최학광참보창경])고(?!싶|장|맙|마워|생|민|향|혈|구마|추|양|개|모|통|급)(?=[가-힣])")
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ def test_wrong_type_names_field_and_its_line(tmp_path):
     [
         ("    next: sleep\n", "    next: sleeep\n", "states.meal.next: unknown state or ending 'sleeep'"),
         ("      skipped: not_eating\n", "      skipped: starving\n", "flag 'starving' is not defined"),
-        ("  poor_sleep: {severity: low", "  bad_sleep: {severity: low", "unknown flag rule 'bad_sleep'"),
+        ("  poor_sleep: {severity: low", "  bad_sleep: {severity: low", "flag 'poor_sleep' is not defined"),
+        ("  poor_sleep: {severity: low", "  Poor-Sleep: {severity: low", "flag rule 'Poor-Sleep' must be lowercase"),
         ("  poor_sleep: {severity: low", "  poor_sleep: {severity: mild", "flags.poor_sleep.severity"),
         ("      eaten:\n", "      devoured:\n", "'devoured' is not an answer of type 'meal'"),
         ("  mood:\n    expect: mood", "  Mood-2:\n    expect: mood", "'Mood-2' is not a valid state id"),
