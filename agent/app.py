@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from agent.call import CallListener, CallRunner
+from agent.dashboard import chain_listeners, mount_dashboard
 from agent.engines import Engines
 from agent.settings import Settings
 from agent.store import CallStore
@@ -19,7 +20,8 @@ def create_app(
 ) -> FastAPI:
     """Build the FastAPI app serving ``POST /twiml`` and the ``/ws`` media stream."""
     app = FastAPI(title="carecall agent")
-    runner = CallRunner(engines, store, settings, listener)
+    dashboard = mount_dashboard(app, settings, store)  # /dashboard; live page and alerts hear every call
+    runner = CallRunner(engines, store, settings, chain_listeners(listener, dashboard.listener))
     config = TelephonyConfig(
         auth_token=settings.twilio_auth_token,
         public_base_url=settings.base_url,

@@ -14,6 +14,8 @@ from agent.settings import Settings
 app = typer.Typer(help="Korean AI care-call and reservation voice agent.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+from agent.cli_users import users_app  # noqa: E402
+app.add_typer(users_app, name="user")
 console = Console()
 
 

@@ -47,6 +47,24 @@ class Settings(BaseSettings):
     vad_stop_s: float = Field(0.3, description="Trailing silence that ends a caller's speech segment.")
     turn_stop_s: float = Field(0.3, description="Extra wait after speech ends before the turn is over.")
 
+    # --- operator dashboard (agent/dashboard) ---
+    dashboard_secret_key: str | None = Field(
+        None, description="Signs session cookies; default: a random key kept in data_dir/dashboard.key."
+    )
+    dashboard_https_only: bool = Field(False, description="Send the session cookie over https only.")
+    redis_url: str | None = Field(None, description="Redis for live call events across processes; in-process when unset.")
+    webhook_url: str | None = Field(None, description="POST target for flag alerts (JSON, HMAC-signed).")
+    webhook_secret: str | None = Field(None, description="Key of the X-Carecall-Signature HMAC.")
+    webhook_min_severity: str = Field("high", description="low | medium | high | critical")
+    smtp_host: str | None = Field(None, description="Mail server for flag alerts; e-mail off when unset.")
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "carecall@localhost"
+    smtp_to: str | None = Field(None, description="Comma-separated recipients of flag alerts.")
+    email_min_severity: str = Field("high", description="low | medium | high | critical")
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,0 +1,57 @@
+"""A campaign's results as CSV for the people the office reports to: one row per contact.
+
+UTF-8 with a byte-order mark, so Excel opens the Korean text correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from agent.dashboard.calls import severity_rank
+from agent.dashboard.campaigns import Progress
+
+BASE_COLUMNS = ["이름", "전화번호", "시도 횟수", "최종 상태", "최종 여부", "통화 결과", "최고 위험도", "알림", "미처리 알림 수"]
+
+
+def campaign_csv(progress: Progress) -> str:
+    answer_keys = sorted({key for c in progress.contacts for key in c.answers})
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(BASE_COLUMNS + [f"답변:{key}" for key in answer_keys])
+    for c in progress.contacts:  # every cell through _safe: callers' words must not become formulas
+        top = max((f.severity for f in c.flags), key=severity_rank, default="")
+        row = (
+            [
+                c.name,
+                c.phone,
+                c.attempts,
+                c.status,
+                "예" if c.final else "아니요",
+                c.outcome or "",
+                top,
+                "; ".join(f"{f.rule}({f.severity}): {f.evidence}" for f in c.flags),
+                sum(1 for f in c.flags if f.resolved_at is None),
+            ]
+            + [_cell(c.answers.get(key)) for key in answer_keys]
+        )
+        writer.writerow([_safe(cell) for cell in row])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _safe(value) -> str | int:
+    """Neutralise spreadsheet formulas (=, @, or +/- not followed by a number) with a leading apostrophe."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in "=@\t\r" or (value[0] in "+-" and not value[1:2].isdigit()):
+        return "'" + value
+    return value

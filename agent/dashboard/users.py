@@ -1,0 +1,118 @@
+"""Dashboard accounts: argon2 password hashes in the ``users`` table, admin and operator roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from agent.store.models import User
+
+ROLES = ("admin", "operator")
+MIN_PASSWORD_LENGTH = 8
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class UserError(ValueError):
+    """A user could not be created or changed (duplicate name, bad role, short password)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    role: str
+    disabled: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class UserBook:
+    def __init__(self, engine: Engine):
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def add(self, username: str, password: str, role: str = "operator") -> Account:
+        username = username.strip()
+        _check(username, password, role)
+        try:
+            with self._sessions.begin() as session:
+                user = User(username=username, password_hash=hash_password(password), role=role, disabled=False)
+                session.add(user)
+                session.flush()
+                return _account(user)
+        except IntegrityError as exc:
+            raise UserError(f"사용자 '{username}'이(가) 이미 있습니다.") from exc
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """The account if the password matches and the account is enabled; rehashes outdated hashes."""
+        with self._sessions.begin() as session:
+            user = session.scalar(select(User).where(User.username == username.strip()))
+            if user is None:
+                verify_password(_DUMMY_HASH, password)
+                return None
+            if not verify_password(user.password_hash, password) or user.disabled:
+                return None
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            return _account(user)
+
+    def get(self, username: str) -> Account | None:
+        with self._sessions() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            return _account(user) if user else None
+
+    def all(self) -> list[Account]:
+        with self._sessions() as session:
+            return [_account(u) for u in session.scalars(select(User).order_by(User.username))]
+
+    def set_password(self, username: str, password: str) -> None:
+        _check(username, password, "operator")
+        self._change(username, password_hash=hash_password(password))
+
+    def set_disabled(self, username: str, disabled: bool) -> None:
+        self._change(username, disabled=disabled)
+
+    def set_role(self, username: str, role: str) -> None:
+        if role not in ROLES:
+            raise UserError(f"역할은 {', '.join(ROLES)} 중 하나여야 합니다.")
+        self._change(username, role=role)
+
+    def _change(self, username: str, **values) -> None:
+        with self._sessions.begin() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise UserError(f"사용자 '{username}'이(가) 없습니다.")
+            for name, value in values.items():
+                setattr(user, name, value)
+
+
+def _check(username: str, password: str, role: str) -> None:
+    if not username or len(username) > 100 or any(c.isspace() for c in username):
+        raise UserError("사용자 이름은 공백 없이 1–100자여야 합니다.")
+    if role not in ROLES:
+        raise UserError(f"역할은 {', '.join(ROLES)} 중 하나여야 합니다.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"비밀번호는 {MIN_PASSWORD_LENGTH}자 이상이어야 합니다.")
+
+
+def _account(user: User) -> Account:
+    return Account(id=user.id, username=user.username, role=user.role, disabled=bool(user.disabled))

@@ -1,0 +1,90 @@
+"""Sessions, CSRF tokens, roles and login throttling for the dashboard's routes."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections import defaultdict, deque
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+
+from agent.dashboard.users import Account, UserBook
+
+SESSION_MAX_AGE_S = 12 * 3600
+MAX_FAILURES, FAILURE_WINDOW_S = 5, 300
+
+
+class LoginRequired(Exception):
+    """Raised by ``current_user``; answered with a redirect to the login page."""
+
+
+def secret_key(configured: str | None, data_dir: Path) -> str:
+    """The configured key, or one generated once and kept (owner-only) in the data directory."""
+    if configured:
+        return configured
+    path = data_dir / "dashboard.key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+        raise HTTPException(403, "CSRF 토큰이 맞지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요.")
+
+
+def log_in(request: Request, account: Account) -> None:
+    """A fresh session for the account (nothing carried over from before the login)."""
+    request.session.clear()
+    request.session.update({"user": account.username, "csrf": secrets.token_urlsafe(32), "since": int(time.time())})
+
+
+def current_user(request: Request) -> Account:
+    """The logged-in account, looked up on every request so disabling or demoting takes effect at once."""
+    users: UserBook = request.app.state.dashboard.users
+    username = request.session.get("user")
+    account = users.get(username) if username else None
+    if account is None or account.disabled:
+        request.session.pop("user", None)
+        raise LoginRequired()
+    return account
+
+
+def require_admin(account: Account) -> Account:
+    if not account.is_admin:
+        raise HTTPException(403, "관리자만 할 수 있습니다.")
+    return account
+
+
+class LoginThrottle:
+    """Refuses a username after repeated failures within a window (per process)."""
+
+    def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S):
+        self.max_failures, self.window_s = max_failures, window_s
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def blocked(self, username: str) -> bool:
+        failures = self._failures[username]
+        while failures and failures[0] < time.monotonic() - self.window_s:
+            failures.popleft()
+        return len(failures) >= self.max_failures
+
+    def failed(self, username: str) -> None:
+        self._failures[username].append(time.monotonic())
+
+    def succeeded(self, username: str) -> None:
+        self._failures.pop(username, None)
