@@ -1,0 +1,93 @@
+"""Bookings made by the reservation dialog on the bookings page; campaign progress and its CSV export."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from agent.store.models import CallAttempt, Campaign, Contact
+from conftest import login, reservation_call, seed_call
+
+
+def test_a_booking_by_phone_shows_until_a_second_call_cancels_it(db_env):
+    booked = reservation_call(db_env.store, "reserve_dinner")
+    assert booked.outcome == "booked"
+    client = login(db_env.app, "minjun")
+    html = client.get("/dashboard/bookings").text
+    assert 'id="bookings"' in html and "19:00" in html and "2명" in html and "01055501234" in html
+    assert booked.answers["name"] in html and booked.answers["date"] in html
+
+    cancelled = reservation_call(db_env.store, "cancel_dinner")
+    assert cancelled.outcome == "cancelled"
+    html = client.get("/dashboard/bookings").text
+    assert "01055501234" not in html and "예약이 없습니다." in html
+    shown = client.get("/dashboard/bookings?cancelled=1").text
+    assert "01055501234" in shown and "취소됨" in shown
+
+
+def _campaign(store) -> str:
+    """Four contacts: answered with a flag, answered cleanly, a no-answer waiting for its retry, not dialled."""
+    flagged = seed_call(store.store, store.settings, name="박순자", phone="+821020000001",
+                        flags=[("fall", "high", "=HYPERLINK(\"x\") 넘어졌어요", 3)], answers={"meal": "skipped"})  # fmt: skip
+    clean = seed_call(store.store, store.settings, name="이말순", phone="+821020000002", answers={"meal": "eaten", "sleep": "good"})
+    now, today = datetime.now(UTC), date.today()
+    with Session(store.store.engine) as session, session.begin():
+        session.add(Campaign(id="camp-1", name="11월 안부 전화", scenario="care_call", status="running"))
+        contacts = [Contact(campaign_id="camp-1", name=n, phone=p) for n, p in
+                    [("박순자", "+821020000001"), ("이말순", "+821020000002"), ("최복희", "+821020000003"), ("정영자", "+821020000004")]]  # fmt: skip
+        session.add_all(contacts)
+        session.flush()
+        a, b, c, d = (x.id for x in contacts)
+        session.add_all([
+            CallAttempt(id="t1", campaign_id="camp-1", contact_id=a, round_date=today, attempt_no=1, status="completed", final=True, scheduled_for=now, call_id=flagged),
+            CallAttempt(id="t2", campaign_id="camp-1", contact_id=b, round_date=today, attempt_no=1, status="no_answer", scheduled_for=now - timedelta(hours=1)),
+            CallAttempt(id="t3", campaign_id="camp-1", contact_id=b, round_date=today, attempt_no=2, status="completed", final=True, scheduled_for=now, call_id=clean),
+            CallAttempt(id="t4", campaign_id="camp-1", contact_id=c, round_date=today, attempt_no=1, status="no_answer", scheduled_for=now),
+            CallAttempt(id="t5", campaign_id="camp-1", contact_id=c, round_date=today, attempt_no=2, status="scheduled", scheduled_for=now + timedelta(minutes=30)),
+            CallAttempt(id="t6", campaign_id="camp-1", contact_id=d, round_date=today, attempt_no=1, status="scheduled", scheduled_for=now + timedelta(hours=1)),
+        ])  # fmt: skip
+    return "camp-1"
+
+
+def test_campaign_progress_counts_called_answered_flagged_and_pending_retries(db_env):
+    campaign_id = _campaign(db_env)
+    progress = db_env.dash.campaigns.progress(campaign_id)
+    assert progress.summary == {"total": 4, "called": 3, "answered": 2, "flagged": 1, "pending_retries": 1}
+    client = login(db_env.app, "minjun")
+    listing = client.get("/dashboard/campaigns").text
+    assert "11월 안부 전화" in listing and "<td>4</td><td>3</td><td>2</td><td>1</td><td>1</td>" in listing
+    page = client.get(f"/dashboard/campaigns/{campaign_id}").text
+    assert "<b data-k=\"pending_retries\">1</b>" in page and "받지 않음 (최종)" not in page
+    assert "예약됨" in page  # 정영자's first attempt is scheduled
+    assert client.get("/dashboard/campaigns/nope").status_code == 404
+
+
+def test_campaign_csv_has_one_row_per_contact_and_opens_in_excel(db_env):
+    campaign_id = _campaign(db_env)
+    client = login(db_env.app, "minjun")
+    response = client.get(f"/dashboard/campaigns/{campaign_id}/export.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r["이름"] for r in rows] == ["박순자", "이말순", "최복희", "정영자"]
+    first, second, third, fourth = rows
+    assert (first["최종 상태"], first["최종 여부"], first["통화 결과"], first["최고 위험도"]) == ("completed", "예", "completed", "high")
+    assert first["알림"].startswith("fall(high): ") and first["답변:meal"] == "skipped" and first["미처리 알림 수"] == "1"
+    assert (second["시도 횟수"], second["답변:sleep"], second["알림"]) == ("2", "good", "")
+    assert (third["최종 상태"], third["통화 결과"]) == ("scheduled", "")
+    assert fourth["전화번호"] == "+821020000004"  # a phone number is not mistaken for a formula
+    exported = [e for e in db_env.dash.audit.recent() if e.action == "campaign.export"]
+    assert exported and exported[0].target_id == campaign_id and exported[0].username == "minjun"
+
+
+def test_a_cell_starting_with_a_formula_is_neutralised():
+    from agent.dashboard.campaigns import ContactResult, Progress
+    from agent.dashboard.export import campaign_csv
+
+    contact = ContactResult(1, "=cmd|' /C calc'!A0", "+821000000000", answers={"note": "@SUM(1)", "n": "-5"})
+    rows = list(csv.reader(io.StringIO(campaign_csv(Progress(Campaign(id="c", name="c"), [contact])).lstrip("\ufeff"))))
+    assert rows[1][0] == "'=cmd|' /C calc'!A0" and rows[1][1] == "+821000000000"
+    assert rows[1][-2:] == ["-5", "'@SUM(1)"]
