@@ -41,6 +41,8 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
+    if hasattr(value, "__dict__"):  # flag-like objects
+        return _jsonable(vars(value))
     return str(value)
 
 
