@@ -105,7 +105,7 @@ def login(app, username: str, password: str | None = None) -> TestClient:
     return client
 
 
-def write_wav(path: Path, seconds: float = 3.0) -> Path:
+def write_wav(path: Path, seconds: float = 14.0) -> Path:
     """A stereo 8 kHz 16-bit recording like the agent's (left caller, right agent): two tones."""
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(8000 * seconds)) / 8000
