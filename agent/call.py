@@ -39,7 +39,8 @@ from agent.dialog_processor import DialogProcessor
 from agent.engines import Engines
 from agent.recording import CallRecording
 from agent.settings import Settings
-from agent.speech_services import RecognizerSTTService, SynthesizerTTSService
+from agent.speech_services import SynthesizerTTSService
+from agent.streaming_stt import make_stt_service
 from agent.store import CallStore, SqlBookingBook
 from dialog import DialogSession, Reply
 from telephony.routes import StreamStart
@@ -226,7 +227,7 @@ class CallRunner:
                 session_timeout=int(settings.max_call_s),
             ),
         )
-        stt = RecognizerSTTService(self.engines.recognizer)
+        stt = make_stt_service(self.engines.recognizer)
         context = LLMContext()
         user_agg, assistant_agg = LLMContextAggregatorPair(
             context,

@@ -44,9 +44,7 @@ class Engines:
                 progress(what, took)
             return result
 
-        recognizer = make_recognizer(
-            settings.asr_engine, model_dir=settings.asr_model_dir, beam_size=settings.asr_beam_size
-        )
+        recognizer = make_recognizer(settings.asr_engine, **settings.asr_options())
         step(f"speech recogniser ({settings.asr_engine})", recognizer.load)
         synthesizer = make_synthesizer(settings.tts_engine, voice=settings.tts_voice, speed=settings.tts_speed)
         step(f"speech synthesiser ({settings.tts_engine}, {settings.tts_voice})", synthesizer.load)

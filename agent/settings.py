@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     asr_engine: str = "whisper"
     asr_model_dir: Path | None = None
     asr_beam_size: int = 5
+    asr_nemo_model: Path | None = Field(
+        None, description="A .nemo checkpoint for the nemo engines (restore_from); default: the committed small model."
+    )
+    asr_device: str = Field("cpu", description="Where the nemo engines run: cpu or cuda[:N].")
+    asr_chunk_ms: int | None = Field(None, description="Streaming chunk of a multi-lookahead NeMo model (ms).")
+    asr_decoder: str | None = Field(None, description="Head of a hybrid RNNT/CTC NeMo model: rnnt or ctc.")
 
     tts_engine: str = "kokoro"
     tts_voice: str = "jm_kumo"  # the most intelligible offline voice over the phone (docs/BENCHMARKS.md)
@@ -70,6 +76,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'carecall.db').resolve()}"
+
+    def asr_options(self) -> dict:
+        """Keyword arguments of ``asr.make_recognizer`` for the configured engine."""
+        if self.asr_engine.startswith("nemo"):
+            return {"model_path": self.asr_nemo_model or self.asr_model_dir, "device": self.asr_device,
+                    "chunk_ms": self.asr_chunk_ms, "decoder": self.asr_decoder}
+        return {"model_dir": self.asr_model_dir, "beam_size": self.asr_beam_size}
 
     @property
     def recordings_dir(self) -> Path:

