@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     smtp_to: str | None = Field(None, description="Comma-separated recipients of flag alerts.")
     email_min_severity: str = Field("high", description="low | medium | high | critical")
 
+    # --- outbound campaigns (agent/campaigns); redis_url set = scheduler and dialers share Redis ---
+    campaign_prefix: str = Field("carecall:campaigns", description="Redis key prefix of the job stream and caps.")
+    dialer_node: str | None = Field(None, description="This machine's name for the per-node cap; default: hostname.")
+    dialer_node_max_concurrent: int = Field(4, description="Calls at once on this node, all its dialers together.")
+    campaign_global_max_concurrent: int = Field(0, description="Calls at once over all campaigns and nodes (0 = none).")
+    dialer_lease_s: float = Field(30.0, description="A dialer silent this long has its jobs taken over.")
+    twilio_from_number: str | None = Field(None, description="Caller ID of outbound campaign calls (E.164).")
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
