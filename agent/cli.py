@@ -16,6 +16,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 from agent.cli_users import users_app  # noqa: E402
 app.add_typer(users_app, name="user")
+from agent.cli_campaign import campaign_app  # noqa: E402
+app.add_typer(campaign_app, name="campaign")
 console = Console()
 
 

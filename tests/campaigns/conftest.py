@@ -43,6 +43,11 @@ def database_url(request):
 
 
 @pytest.fixture
+def redis_url(redis_prefix):
+    return REDIS_URL
+
+
+@pytest.fixture
 def redis_prefix():
     """A unique key prefix on the real Redis; every key under it is deleted afterwards."""
     import redis
