@@ -28,6 +28,9 @@ def create_app(
         require_stream_token=True,
     )
     app.include_router(make_router(runner, config))
+    from agent.campaigns.twilio_routes import mount_campaigns  # outbound campaigns: Twilio callbacks
+
+    mount_campaigns(app, settings, store)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
