@@ -18,6 +18,8 @@ from agent.cli_users import users_app  # noqa: E402
 app.add_typer(users_app, name="user")
 from agent.cli_campaign import campaign_app  # noqa: E402
 app.add_typer(campaign_app, name="campaign")
+from agent.cli_asr import asr_app  # noqa: E402
+app.add_typer(asr_app, name="asr")
 console = Console()
 
 

@@ -52,6 +52,7 @@ class NemoStreamingRecognizer:
         self._model: Any = None
         self.info: ModelInfo | None = None
         self._lock = threading.Lock()
+        self._step_lock = threading.Lock()  # one NeMo streaming step at a time per model (see TorchStepper)
 
     @property
     def model(self) -> Any:
@@ -86,7 +87,7 @@ class NemoStreamingRecognizer:
     def _stepper(self) -> Any:
         from asr.nemo.session import TorchStepper
 
-        return TorchStepper(self.model, self.device)
+        return TorchStepper(self.model, self.device, self._step_lock)
 
     def session(self, input_rate: int | None = None) -> Any:
         """A new stream with its own caches; ``input_rate`` is the rate of the audio pushed (default: model's)."""
@@ -96,7 +97,7 @@ class NemoStreamingRecognizer:
         self.load()
         encoder = self.model.encoder
         sampling = encoder.pre_encode.get_sampling_frames() if hasattr(encoder.pre_encode, "get_sampling_frames") else None
-        features = IncrementalFeatures(self.model.preprocessor, self.device)
+        features = IncrementalFeatures(self.model.preprocessor, self.device, self._step_lock)
         planner = ChunkPlanner(encoder.streaming_cfg, sampling, int(encoder._feat_in))
         return StreamingSession(features, planner, self._stepper(), self.sample_rate, input_rate or self.sample_rate)
 

@@ -19,7 +19,10 @@ class IncrementalFeatures:
 
     CONTEXT_HOPS = 2
 
-    def __init__(self, preprocessor: Any, device: Any):
+    def __init__(self, preprocessor: Any, device: Any, lock: Any = None):
+        import contextlib
+
+        self.lock = lock or contextlib.nullcontext()
         feat = preprocessor.featurizer
         self.pre = preprocessor
         self.device = device
@@ -59,19 +62,21 @@ class IncrementalFeatures:
         total = int(self.pre.featurizer.get_seq_len(torch.tensor([self._received]))[0])
         if total <= self._next_frame:
             return self._empty()
-        self._buf = np.concatenate([self._buf, np.zeros(self.half_window + self.hop, np.float32)])
-        return self._emit(total)
+        pad = self.half_window + self.hop
+        self._buf = np.concatenate([self._buf, np.zeros(pad, np.float32)])
+        return self._emit(total, padded=pad)
 
-    def _emit(self, upto: int) -> np.ndarray:
+    def _emit(self, upto: int, padded: int = 0) -> np.ndarray:
         if upto <= self._next_frame:
             return self._empty()
         import torch
 
         start = (self._next_frame - self.CONTEXT_HOPS) * self.hop  # global sample of the slice start
         seg = self._buf[start - self._buf_start:]
-        with torch.inference_mode():
+        with torch.inference_mode(), self.lock:
             x = torch.from_numpy(np.ascontiguousarray(seg)).to(self.device).unsqueeze(0)
-            feats, _ = self.pre(input_signal=x, length=torch.tensor([seg.size], device=self.device))
+            # ``length`` excludes the end padding so the preprocessor zeroes it after pre-emphasis, as for a clip.
+            feats, _ = self.pre(input_signal=x, length=torch.tensor([seg.size - padded], device=self.device))
         n = upto - self._next_frame
         out = feats[0, :, self.CONTEXT_HOPS:self.CONTEXT_HOPS + n].float().cpu().numpy()
         self._next_frame = upto

@@ -104,11 +104,21 @@ class Stepper(Protocol):
 
 
 class TorchStepper:
-    """``model.conformer_stream_step`` with this stream's caches (CTC, RNNT or either head of a hybrid)."""
+    """``model.conformer_stream_step`` with this stream's caches (CTC, RNNT or either head of a hybrid).
 
-    def __init__(self, model: Any, device: str):
+    ``lock`` is shared by every stream of one model (and by its preprocessor calls): NeMo's
+    ``cache_aware_stream_step`` briefly rewrites the shared ``encoder.streaming_cfg.drop_extra_pre_encoded``,
+    and concurrent preprocessor calls also gave wrong features, so streams stepping at once in threads
+    corrupted each other (tests/asr/test_nemo_streaming.py caught it). Steps are milliseconds on CPU for the
+    small model; a GPU serving many calls would batch streams instead.
+    """
+
+    def __init__(self, model: Any, device: str, lock: Any = None):
+        import threading
+
         self.model = model
         self.device = device
+        self.lock = lock or threading.Lock()
         self.reset()
 
     def reset(self) -> None:
@@ -124,7 +134,7 @@ class TorchStepper:
     def step(self, chunk: Chunk) -> str:
         import torch
 
-        with torch.inference_mode():
+        with torch.inference_mode(), self.lock:
             feats = torch.from_numpy(chunk.features).unsqueeze(0).to(self.device)
             length = torch.tensor([chunk.length], device=self.device)
             result = self.model.conformer_stream_step(
