@@ -125,7 +125,8 @@ async def test_twilio_campaign_amd_voicemail_retries_and_callbacks(sqlite_url, t
             seen.append(call)
             return {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in call.items()}
 
-        for _ in range(3):
+        machine_calls = 0
+        for _ in range(4):  # calls come in any order (two at once): each number plays its part
             call = await next_call()
             sid, to = call["sid"], call["To"]
             base = {"CallSid": sid, "AccountSid": ACCOUNT, "To": to, "From": "+8215880000"}
@@ -135,16 +136,15 @@ async def test_twilio_campaign_amd_voicemail_retries_and_callbacks(sqlite_url, t
                 assert "<Redirect" in reply.text and f"{PUBLIC}/twiml?" in reply.text and "scenario=care_call" in reply.text
                 assert "attempt=" not in reply.text.split("<Redirect")[1]  # only the stream's own parameters
                 await twilio_says(http, call["StatusCallback"], {**base, "CallStatus": "completed"})
-            elif to.endswith("0002"):  # an answering machine: a message, then the retry is not answered
+            elif to.endswith("0002") and machine_calls == 0:  # an answering machine: a message, then a retry
+                machine_calls += 1
                 reply = await twilio_says(http, call["Url"], {**base, "CallStatus": "in-progress",
                                                               "AnsweredBy": "machine_end_beep"})
                 assert '<Say language="ko-KR">' in reply.text and "<Hangup" in reply.text
                 await twilio_says(http, call["StatusCallback"], {**base, "CallStatus": "completed",
                                                                  "AnsweredBy": "machine_end_beep"})
-                retry = await next_call()
-                assert retry["To"] == to
-                await twilio_says(http, retry["StatusCallback"], {**base, "CallSid": retry["sid"],
-                                                                  "CallStatus": "no-answer"})
+            elif to.endswith("0002"):  # the retry is not answered
+                await twilio_says(http, call["StatusCallback"], {**base, "CallStatus": "no-answer"})
             else:
                 await twilio_says(http, call["StatusCallback"], {**base, "CallStatus": "busy"})
 
