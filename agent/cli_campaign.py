@@ -290,7 +290,7 @@ def _describe(campaign) -> None:
     h = campaign.calling_hours
     policy = ", ".join(f"{k} {v['max_retries']}×{v['delay_minutes']:g}min" for k, v in campaign.retry_policy.items())
     console.print(
-        f"  {campaign.name} [{campaign.status}] scenario {campaign.scenario}, {campaign.recurrence} from "
+        f"  {campaign.name} ({campaign.status}) scenario {campaign.scenario}, {campaign.recurrence} from "
         f"{campaign.start_date or 'start'}; {','.join(h['days'])} {h['start']}–{h['end']} {campaign.timezone}; "
         f"up to {campaign.max_concurrent} at once; retries: {policy}", highlight=False,
     )
