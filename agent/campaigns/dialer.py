@@ -42,10 +42,12 @@ class Dialer:
         self._inflight: dict[str, tuple[asyncio.Task, str, dict[str, int]]] = {}
         self.placed = 0
         self.recovered = 0
+        self._stop = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until ``stop`` is set; then the calls in progress finish before it returns."""
         cfg = self.config
+        self._stop = stop
         beat = asyncio.create_task(self._heartbeat(stop))
         next_reclaim = 0.0
         try:
@@ -112,6 +114,8 @@ class Dialer:
         if cfg.global_cap:
             caps["all"] = cfg.global_cap
         while not await self.slots.acquire(job.attempt_id, caps):
+            if self._stop.is_set():
+                return  # stopping: not acknowledged, another dialer takes the job over after the lease
             await asyncio.sleep(cfg.slot_wait_s)
         task, holder, _ = self._inflight[delivery.message_id]
         self._inflight[delivery.message_id] = (task, holder, caps)

@@ -130,6 +130,7 @@ class MemoryJobQueue:
         self._available = asyncio.Event()
         self._woken = asyncio.Event()
         self._seq = 0
+        self._alive: set[str] = set()
 
     async def enqueue(self, job: Job) -> None:
         self._seq += 1
@@ -155,10 +156,10 @@ class MemoryJobQueue:
         return None
 
     async def heartbeat(self, consumer: str, ttl_ms: int) -> None:
-        return None
+        self._alive.add(consumer)
 
     async def is_alive(self, consumer: str) -> bool:
-        return True
+        return consumer in self._alive  # a dialer of an earlier process is gone
 
     async def wake(self) -> None:
         self._woken.set()

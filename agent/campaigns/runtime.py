@@ -102,7 +102,11 @@ async def run_dialer(service: CampaignService, back: Backend, placer: Placer, co
 
 async def run_embedded(settings: Settings, service: CampaignService, back: Backend, placer: Placer,
                        stop: asyncio.Event, idle_s: float = 5.0) -> None:
-    """Scheduler and one dialer in this process (the demo, ``campaign start --run``)."""
+    """Scheduler and one dialer in this process (the demo, ``campaign start --run``). Without Redis this is
+    the only dialer, so calls an earlier run left live are settled first (never redialed)."""
+    if back.redis is None:
+        for job in await asyncio.to_thread(service.live_attempts):
+            await back.queue.enqueue(job)
     dialer_stop = asyncio.Event()
     dialer = asyncio.create_task(run_dialer(service, back, placer, dialer_config(settings), dialer_stop))
     try:

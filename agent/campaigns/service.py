@@ -279,6 +279,13 @@ class CampaignService:
                 session.execute(update(CallAttempt).where(CallAttempt.id == attempt_id).values(updated_at=utcnow()))
         return [Job(a, c) for a, c in rows]
 
+    def live_attempts(self) -> list[Job]:
+        """Attempts left live (dialing, ringing, in progress), e.g. by an embedded process that stopped."""
+        with self._sessions() as session:
+            rows = session.execute(select(CallAttempt.id, CallAttempt.campaign_id)
+                                   .where(CallAttempt.status.in_(ACTIVE))).all()
+        return [Job(a, c) for a, c in rows]
+
     def next_due_at(self) -> datetime | None:
         with self._sessions() as session:
             return aware(session.scalar(

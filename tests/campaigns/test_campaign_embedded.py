@@ -56,3 +56,34 @@ async def test_embedded_campaign_runs_to_the_end_with_retries_and_real_dialogs(s
     assert calls["김영수"].outcome == "completed" and calls["김영수"].answers["meal"] == "eaten"
     assert "fever" in {f.rule for f in calls["이순자"].flags}
     assert len(calls["이순자"].turns) > 6
+
+
+async def test_embedded_run_settles_a_call_an_earlier_process_left_live(sqlite_url, tmp_path):
+    service = CampaignService(sqlite_url)
+    store = CallStore(sqlite_url)
+    campaign = service.create("재시작", calling_hours=ALL_DAY, retry_policy=FAST_RETRY)
+    service.import_csv(campaign.id, "name,phone,notes\n김영수,010-3000-0001,sim=answer\n")
+    service.start(campaign.id)
+    service.plan_rounds()
+    [job] = service.take_due()
+    claim = service.claim(job.attempt_id, "old-process", "SIMdead")
+    store.start_call(call_sid=claim.call_sid, phone_number=claim.phone, person_name=claim.name)  # then it died
+
+    settings = Settings(data_dir=tmp_path, database_url=sqlite_url, redis_url=None)
+    await run_until_finished(settings, service, SimulatedCarrier(store, SimulatedNetwork(), ring_s=0.01), campaign.id)
+
+    first, second = sorted(attempts_of(service, campaign.id), key=lambda a: a.attempt_no)
+    assert (first.status, first.final, first.attempt_no) == ("failed", False, 1)
+    assert "old-process stopped during the call" in first.detail
+    assert (second.status, second.final) == ("completed", True)
+    outcomes = sorted(c.outcome for c in store.list_calls())
+    assert outcomes == ["completed", "dropped"]  # the dead call closed, one new call, nothing dialed twice
+
+
+def attempts_of(service, campaign_id):
+    import sqlalchemy as sa
+
+    from agent.store.models import CallAttempt
+
+    with service._sessions() as session:
+        return list(session.scalars(sa.select(CallAttempt).where(CallAttempt.campaign_id == campaign_id)))
