@@ -140,6 +140,9 @@ class Dialer:
 
     async def _orphan(self, delivery: Delivery, view) -> None:
         """A job whose call is (or was) live under another dialer's name."""
+        if any(holder == view.id and mid != delivery.message_id for mid, (_, holder, _) in self._inflight.items()):
+            await self.queue.ack(delivery)  # a second copy of a job this dialer is placing right now
+            return
         if view.dialer != self.config.name and view.dialer and await self.queue.is_alive(view.dialer):
             return  # its dialer is alive, only slow: leave the job with it (it acknowledges it itself)
         logger.warning(f"attempt {view.id}: dialer {view.dialer} stopped during the call; recovering")
