@@ -61,6 +61,7 @@ def train(
     seed: int = 1234,
     accelerator: str = "auto",
     progress: bool = True,
+    att_context_probs: list[float] | None = None,
 ) -> TrainResult:
     """Train ``config`` from scratch, or fine-tune the ``.nemo`` at ``init_from``; save to ``out_path``."""
     import lightning.pytorch as pl
@@ -96,6 +97,8 @@ def train(
         if lr:
             config["optim"]["lr"] = lr
         model = EncDecCTCModel(cfg=OmegaConf.create(config), trainer=trainer)
+    if att_context_probs:  # multi-lookahead models: how often each chunk size is drawn in training
+        model.encoder.att_context_probs = list(att_context_probs)
     started = time.perf_counter()
     trainer.fit(model)
     seconds = time.perf_counter() - started
