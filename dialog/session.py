@@ -215,7 +215,9 @@ class DialogSession:
         if u.empty:
             return self._unclear(turn, empty=True)
 
-        # Safety first, on every turn whatever was asked.
+        # Safety first, on every turn whatever was asked (symptoms named on the way are still recorded).
+        if nlu.self_harm(u) or nlu.emergency(u):
+            self._take_symptoms(u, turn)
         if found := nlu.self_harm(u):
             return self._end("self_harm", found.evidence, turn)
         if found := nlu.emergency(u):
@@ -576,5 +578,9 @@ def _settle(parse: Callable[[Utterance], Finding | None], u: Utterance, finding:
         return corrected, False
     if finding is None or len(u.clauses) < 2:
         return finding, False
-    values = {f.value for span in u.clauses if (f := parse(Utterance(u.clause_words(span)))) is not None}
+    values = set()
+    for span in u.clauses:
+        clause = Utterance(u.clause_words(span))
+        if nlu.yes_no(clause) is None and (f := parse(clause)) is not None:  # a bare "있어" settles nothing
+            values.add(f.value)
     return finding, len(values) > 1

@@ -45,17 +45,19 @@ _TOGETHER = re.compile(
     r"(?:(?<![가-힣])|(?<=[에고은는]))(?:단)?(?P<n>둘|셋|넷|다섯|여섯|일곱|여덟|아홉|열)(?=$|\||이|요|서|가|예약|자리)"
     r"|(?P<m>둘|셋|넷|다섯|여섯)(?=이서|이요|이에요|이예요)"
 )
-_GROUP_WORDS = re.compile(r"어른|성인|아이|애기|아기|어린이|유아|학생|아동|애들|꼬마")
+_GROUP_WORDS = re.compile(r"어른|성인|아이|애기|아기|어린이|유아|학생|아동|애들|애|꼬마")
 
 
 def party_size(u: Utterance) -> Finding | None:
     """Number of people: 네 명, 4명, 4인, 두 분, 둘이요, 혼자, and sums ("어른 둘에 아이 하나")."""
     text = u.compact
-    if _GROUP_WORDS.search(text):
+    counted = [m for m in _COUNTED.finditer(text) if _is_people(m)]
+    # A total said outright ("…애들 둘이니까 네 명이요") beats adding up the groups.
+    totals = [m for m in counted if not _GROUP_WORDS.search(text[max(0, m.start() - 4) : m.start()])]
+    if _GROUP_WORDS.search(text) and not (totals and totals[-1].start() > _GROUP_WORDS.search(text).start()):
         total = _sum_groups(text)
         if total:
             return Finding(str(total), u.words())
-    counted = [m for m in _COUNTED.finditer(text) if _is_people(m)]
     if counted:
         m = _last_or_wanted(counted, text)
         n = value(m.group("n"), prefer="native" if m.group("unit") != "인" else "sino")
@@ -147,8 +149,15 @@ _SURNAMES = set("김이박최정강조윤장임한오서신권황안송류전홍
 
 
 def name(u: Utterance) -> Finding | None:
-    """The name a booking is made under ("김민수요", "제 이름은 이영희입니다", "박철수로 해 주세요")."""
-    text = u.compact.replace("|", "")
+    """The name a booking is made under ("김민수요", "제 이름은 이영희입니다", "박철수로 해 주세요");
+    of several clauses ("정 씨요, 정하늘이요") the last one that is a name."""
+    clauses = u.compact.split("|")
+    if len(clauses) > 1:
+        for clause in reversed(clauses):
+            if found := name(Utterance(clause)):
+                return Finding(found.value, u.words())
+        return None
+    text = u.compact
     text = _NAME_LEAD.sub("", text, count=1)
     for _ in range(3):
         text = _NAME_TAIL.sub("", text)

@@ -18,7 +18,7 @@ _SYMPTOM_PATTERNS: dict[str, re.Pattern[str]] = {
     ),
     "chest_pain": re.compile(r"가슴(?:이|은|도|쪽이|쪽)?(?:좀|많이|자꾸|너무|조금|계속)?(?=아프|아파|아픈|답답|조여|조이|찌릿|뻐근|쿡|통증|두근|벌렁|쑤)|흉통"),
     "fall": re.compile(r"넘어(?:졌|져|지|짐|진)|자빠(?:졌|져)|미끄러(?:졌|져)|쓰러졌|쓰러져서|낙상|굴렀|헛디뎌|엉덩방아"),
-    "pain": re.compile(r"아프|아파|아픈|아퍼|아팠|쑤시|쑤셔|결리|결려|저리|저려|욱신|통증|시려|시리|뻐근|다쳤|다치"),
+    "pain": re.compile(r"아프|아파|아픈|아퍼|아팠|쑤시|쑤셔|결리|결려|저리|저려|욱신|통증|시려|시리|뻐근|다쳤|다치|지끈|띵하|띵해"),
     "dizziness": re.compile(r"어지러|어지럽|(?<!넘)어질|현기증|핑돌|빙빙"),
 }
 _BODY_PART = re.compile(
@@ -61,6 +61,9 @@ def find_symptoms(u: Utterance) -> list[SymptomFinding]:
                 location=part.group(1) if part and symptom in ("pain", "fall") else None,
                 severe=bool(_SEVERE.search(clause_text)),
             )
+    pain = found.get("pain")
+    if pain and "chest_pain" in found and pain.location is None:
+        del found["pain"]  # "가슴이 답답하고 뻐근해": the ache is the chest's
     degrees = temperature(u)
     if "fever" not in found and degrees is not None and degrees >= 37.5:
         found["fever"] = SymptomFinding("fever", evidence=u.words())

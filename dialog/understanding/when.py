@@ -104,6 +104,11 @@ def find_date(u: Utterance, today: date) -> DateFinding | None:
     if not found:
         return None
     found.sort(key=lambda pair: pair[0].start())
+    # "12월 5일 토요일": a weekday right after a date names the same day, it is not a second date.
+    found = [
+        (m, d) for i, (m, d) in enumerate(found)
+        if not (i and m.re is _DATE_PATTERNS[2][1] and m.start() - found[i - 1][0].end() <= 1)
+    ]  # fmt: skip
     chosen = _pick([m for m, _ in found], text)
     day = next(d for m, d in found if m is chosen)
     return DateFinding(day, u.words(chosen.start(), chosen.end()))
