@@ -37,6 +37,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from agent.dialog_processor import DialogProcessor
 from agent.engines import Engines
+from agent.lines import load_lines
 from agent.recording import CallRecording
 from agent.settings import Settings
 from agent.speech_services import SynthesizerTTSService
@@ -103,6 +104,10 @@ class CallJournal:
             return None
 
 
+def _inbound(params: dict[str, str]) -> bool:
+    return params.get("direction", "").startswith("inbound")
+
+
 class CallRunner:
     """The telephony stream handler: runs one call to its end and records it."""
 
@@ -118,12 +123,15 @@ class CallRunner:
         self.settings = settings
         self.listener = listener
         self.bookings = SqlBookingBook(store.engine)
+        self.lines = load_lines(settings.lines_file)  # a broken file stops the server here, not mid-call
 
     async def __call__(self, websocket, start: StreamStart) -> None:
         params = start.custom_parameters or {}
         phone = params.get("phone") or start.from_number or ""
         person = {"name": params.get("name") or params.get("person_name") or "", "phone": phone}
-        scenario_name = params.get("scenario") or self.settings.scenario
+        # An inbound call to a configured line runs that line's scenario for its venue.
+        line = self.lines.find(start.to_number or params.get("to_number")) if _inbound(params) else None
+        scenario_name = (line.scenario if line else None) or params.get("scenario") or self.settings.scenario
         call_id = await asyncio.to_thread(
             self.store.start_call,
             call_sid=start.call_sid,
@@ -147,9 +155,12 @@ class CallRunner:
                 now=datetime.now(SEOUL),
                 history=history,
                 bookings=self.bookings,
+                venue=line.venue if line else None,
                 responder=self.engines.responder,
             )
-            await self._emit(CallEvent("started", call_id, data={"person": person, "scenario": scenario_name}))
+            await self._emit(
+                CallEvent("started", call_id, data={"person": person, "scenario": scenario_name, "line": line and line.name})
+            )
             serializer = CallSerializer(
                 stream_sid=start.stream_sid,
                 call_sid=start.call_sid,

@@ -158,8 +158,9 @@ async def simulate(base_url: str, persona: Persona, voice, on_event=None) -> Sim
         base_url,
         call_sid=call_sid,
         from_number=persona.phone,
-        to_number=AGENT_NUMBER,
+        to_number=persona.dials or AGENT_NUMBER,
         extra_query={"name": persona.name, "scenario": persona.scenario},
+        direction="inbound" if persona.dials else "outbound-api",
     )
     simulator = PhoneSimulator(
         ws_url, persona, voice, stream_parameters=parameters, call_sid=call_sid, on_event=on_event

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     tts_speed: float = 1.0
 
     scenario: str = "care_call"
+    lines_file: Path | None = Field(
+        None, description="YAML mapping inbound numbers to a scenario and a venue (agent/lines.py); none: the default scenario answers."
+    )
 
     llm_url: str | None = Field(
         None, description="OpenAI-compatible chat endpoint (e.g. http://gpu-node:8000/v1) to word replies; off when unset."

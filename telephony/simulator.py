@@ -118,6 +118,7 @@ async def dial(
     to_number: str,
     extra_query: dict[str, str] | None = None,
     auth_token: str | None = None,
+    direction: str = "outbound-api",
 ) -> tuple[str, dict[str, str]]:
     """POST Twilio's call webhook form to ``{base_url}/twiml`` (signed when ``auth_token`` is given);
     return the stream URL and its parameters (including the one-time token)."""
@@ -131,7 +132,7 @@ async def dial(
         "AccountSid": ACCOUNT_SID,
         "From": from_number,
         "To": to_number,
-        "Direction": "outbound-api",
+        "Direction": direction,  # Twilio's values: inbound, outbound-api, outbound-dial
         "CallStatus": "in-progress",
     }
     headers = {}

@@ -105,6 +105,9 @@ class Persona(_Strict):
     phone: str
     description: str = ""
     scenario: str = "care_call"  # which scenario the agent should run for this caller
+    # A caller who rings an inbound line dials its number (E.164); the agent's lines file may map that number
+    # to a scenario and a venue. Without it the agent places the call (outbound) and ``scenario`` is sent along.
+    dials: str | None = None
     voice: str = "jm_kumo"
     speed: float = Field(1.0, gt=0.3, lt=3.0)
     answers: dict[str, list[str]] = Field(default_factory=dict)
@@ -114,9 +117,11 @@ class Persona(_Strict):
     dtmf: dict[str, str] = Field(default_factory=dict)  # state → digits pressed when it is asked
     expect: Expectation = Field(default_factory=Expectation)
 
-    @field_validator("phone")
+    @field_validator("phone", "dials")
     @classmethod
-    def _e164(cls, value: str) -> str:
+    def _e164(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         if not re.fullmatch(r"\+[1-9]\d{7,14}", value):
             raise ValueError(f"'{value}' is not an E.164 number like +821012345678")
         return value

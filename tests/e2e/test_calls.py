@@ -85,13 +85,50 @@ async def test_care_call_extracts_answers_and_flags(place_call, persona_name):
     assert np.abs(frames[:, 0]).max() > 1000 and np.abs(frames[:, 1]).max() > 1000
 
 
-async def test_reservation_line_books_then_a_second_call_cancels(place_call):
-    """An inbound call to the reservation scenario books a table; the same caller calls back and cancels."""
+LINES_FILE = """
+lines:
+  - number: "02-555-0100"
+    name: 한빛식당 종로점 예약
+    scenario: reservation
+    venue:
+      id: hanbit-jongno
+      name: 한빛식당 종로점
+      hours: {mon: closed, tue: "11:30-21:30", wed: "11:30-21:30", thu: "11:30-21:30", fri: "11:30-22:00",
+              sat: "11:00-22:00", sun: "11:00-21:00"}
+      seats: 12
+      max_party: 6
+"""
+
+
+def dashboard_bookings(settings, cancelled: bool = False) -> str:
+    """The bookings page as an operator sees it (logged in through the login form)."""
+    from fastapi.testclient import TestClient
+
+    from agent.dashboard.users import UserBook
+
+    store = CallStore(settings.resolved_database_url)
+    users = UserBook(store.engine)
+    if users.get("operator") is None:
+        users.add("operator", "operator-pw-123", "operator")
+    client = TestClient(create_app(settings, None, store), base_url="http://testserver")
+    login_page = client.get("/dashboard/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login_page).group(1)
+    answer = client.post("/dashboard/login", data={"username": "operator", "password": "operator-pw-123", "csrf": csrf},
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303, answer.text
+    return client.get("/dashboard/bookings" + ("?cancelled=1" if cancelled else "")).text
+
+
+async def test_reservation_line_books_then_a_second_call_cancels(place_call, tmp_path):
+    """A call to the restaurant's number (its line: reservation scenario, its own venue) books a table that the
+    dashboard shows; the same caller calls back and cancels, and the dashboard shows it cancelled."""
     from datetime import date, timedelta
 
     from agent.store import SqlBookingBook
 
-    booking_call = await place_call("reserve_dinner")
+    lines = tmp_path / "lines.yaml"
+    lines.write_text(LINES_FILE, encoding="utf-8")
+    booking_call = await place_call("reserve_dinner", lines_file=lines)
     record = booking_call.record
     assert_matches_expectation(record, load_persona("reserve_dinner"))
     today = date.fromisoformat(record.started_at.astimezone(SEOUL).date().isoformat())
@@ -100,14 +137,25 @@ async def test_reservation_line_books_then_a_second_call_cancels(place_call):
     assert booking_call.call.marks[:2] == ["intent", "name"]
 
     book = SqlBookingBook(CallStore(booking_call.settings.resolved_database_url).engine)
-    (booked,) = book.on_day("default", next_saturday)
+    assert book.on_day("default", next_saturday) == []  # the line's venue took it, not the scenario's default
+    (booked,) = book.on_day("hanbit-jongno", next_saturday)
     assert (booked.party_size, booked.phone, booked.call_id) == (2, "01055501234", record.id)
     assert booked.name == record.answers["name"] and booked.name.startswith("김민")
+    assert record.direction == "inbound"
 
-    cancel_call = await place_call("cancel_dinner")  # same test: same database, a new server
+    page = dashboard_bookings(booking_call.settings)
+    row = re.search(rf'<tr class="booking booked" data-booking-id="{booked.id}">(.*?)</tr>', page, re.S)
+    assert row, page
+    for shown in ("hanbit-jongno", next_saturday.isoformat(), "19:00", "2명", booked.name, "01055501234", "예약됨"):
+        assert shown in row.group(1), (shown, row.group(1))
+
+    cancel_call = await place_call("cancel_dinner", lines_file=lines)  # same database, a new server
     assert_matches_expectation(cancel_call.record, load_persona("cancel_dinner"))
     assert cancel_call.record.answers["booking_id"] == booked.id
-    assert book.on_day("default", next_saturday) == []
+    assert book.on_day("hanbit-jongno", next_saturday) == []
+    assert f'data-booking-id="{booked.id}"' not in dashboard_bookings(cancel_call.settings)
+    assert re.search(rf'<tr class="booking cancelled" data-booking-id="{booked.id}">.*?취소됨',
+                     dashboard_bookings(cancel_call.settings, cancelled=True), re.S)  # fmt: skip
 
 
 async def test_barge_in_stops_the_agent_and_sends_clear(place_call):
