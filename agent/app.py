@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
+from loguru import logger
 
 from agent.call import CallListener, CallRunner
 from agent.dashboard import chain_listeners, mount_dashboard
@@ -19,7 +23,8 @@ def create_app(
     listener: CallListener | None = None,
 ) -> FastAPI:
     """Build the FastAPI app serving ``POST /twiml`` and the ``/ws`` media stream."""
-    app = FastAPI(title="carecall agent")
+    app = FastAPI(title="carecall agent", lifespan=_close_at_shutdown)
+    app.state.closers = []  # async callables run when the server stops (Redis clients and the like)
     dashboard = mount_dashboard(app, settings, store)  # /dashboard; live page and alerts hear every call
     runner = CallRunner(engines, store, settings, chain_listeners(listener, dashboard.listener))
     config = TelephonyConfig(
@@ -31,6 +36,7 @@ def create_app(
     from agent.campaigns.twilio_routes import mount_campaigns  # outbound campaigns: Twilio callbacks
 
     mount_campaigns(app, settings, store)
+    app.state.closers.append(dashboard.hub.broker.close)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -40,3 +46,14 @@ def create_app(
     app.state.store = store
     app.state.runner = runner
     return app
+
+
+@asynccontextmanager
+async def _close_at_shutdown(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    closers: list[Callable[[], Awaitable[None]]] = getattr(app.state, "closers", [])
+    for close in closers:
+        try:
+            await close()
+        except Exception:
+            logger.exception(f"closing {close!r} at shutdown failed")

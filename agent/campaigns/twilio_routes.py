@@ -109,6 +109,7 @@ def mount_campaigns(app, settings, store) -> None:
 
         redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         queue = RedisJobQueue(redis, settings.campaign_prefix)
+        app.state.closers.append(redis.aclose)
     service = CampaignService(engine=store.engine)
     app.include_router(make_campaign_router(
         service, auth_token=settings.twilio_auth_token, public_base_url=settings.base_url,

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from agent.dashboard.users import UserBook, UserError
 from agent.store.models import AuditEvent, User
-from conftest import csrf_of, login
+from dashboard_testkit import csrf_of, login
 
 
 def test_pages_need_a_login_and_send_you_back_after_it(env):

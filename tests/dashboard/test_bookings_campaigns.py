@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from agent.store.models import CallAttempt, Campaign, Contact
-from conftest import login, reservation_call, seed_call
+from dashboard_testkit import login, reservation_call, seed_call
 
 
 def test_a_booking_by_phone_shows_until_a_second_call_cancels_it(db_env):

@@ -17,7 +17,7 @@ import uvicorn
 
 from agent.call import CallEvent
 from agent.dashboard.live import LiveHub, LocalBroker
-from conftest import PASSWORDS, build, reservation_call, seed_call
+from dashboard_testkit import PASSWORDS, build, reservation_call, seed_call
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from agent.call import CallEvent
 from agent.dashboard.live import LiveHub, LocalBroker, RedisBroker, event_payload
 from agent.dashboard.notify import SIGNATURE_HEADER, EmailChannel, Notifier, WebhookChannel, sign, verify
-from conftest import build, seed_call
+from dashboard_testkit import build, seed_call
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

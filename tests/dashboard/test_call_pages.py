@@ -7,7 +7,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from agent.store.models import Call, Flag
-from conftest import csrf_of, login, seed_call
+from dashboard_testkit import csrf_of, login, seed_call
 
 
 def _age(store, call_id: str, hours: int) -> None:
