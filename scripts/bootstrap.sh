@@ -23,7 +23,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # torch is pinned to the CPU wheel first, so the NeMo extra never pulls a CUDA build.
   if ! { .venv/bin/python -m pip install --upgrade pip &&
          .venv/bin/python -m pip install -c scripts/constraints-cpu.txt torch &&
-         .venv/bin/python -m pip install -c scripts/constraints-cpu.txt -e ".[test,nemo]"; } > .venv/install.log 2>&1; then
+         .venv/bin/python -m pip install -c scripts/constraints-cpu.txt -e ".[test,nemo,tts]"; } > .venv/install.log 2>&1; then
     tail -30 .venv/install.log >&2
     echo "Installation failed; the whole log is .venv/install.log" >&2
     exit 1

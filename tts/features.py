@@ -1,7 +1,7 @@
 """Log-mel features shared by the acoustic model and the vocoder.
 
 Computed exactly as HiFi-GAN's ``meldataset.mel_spectrogram`` (the universal checkpoint was trained on it):
-librosa's Slaney mel basis, reflect padding of ``(n_fft - hop) / 2`` on both sides, STFT with ``center=False``
+librosa's Slaney mel basis (re-implemented here, so librosa is not needed at run time), reflect padding of ``(n_fft - hop) / 2`` on both sides, STFT with ``center=False``
 and a Hann window, magnitude ``sqrt(re² + im² + 1e-9)``, then ``log(clamp(mel, 1e-5))``. A waveform of ``T``
 samples gives exactly ``T // hop_length`` frames, so mel frame ``i`` covers samples ``[i*hop, (i+1)*hop)``.
 """
@@ -37,14 +37,38 @@ _cache: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 _cache_lock = threading.Lock()
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale: linear below 1 kHz, logarithmic above (librosa's default, ``htk=False``)."""
+    hz = np.asarray(hz, dtype=np.float64)
+    mel = hz / (200.0 / 3)
+    log_step = np.log(6.4) / 27.0
+    return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / log_step, mel)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    log_step = np.log(6.4) / 27.0
+    return np.where(mel >= 15.0, 1000.0 * np.exp(log_step * (mel - 15.0)), mel * (200.0 / 3))
+
+
+def mel_basis(cfg: MelConfig) -> np.ndarray:
+    """``[n_mels, n_fft // 2 + 1]`` triangular filters, Slaney area-normalised (= ``librosa.filters.mel``)."""
+    fft_hz = np.linspace(0.0, cfg.sample_rate / 2.0, 1 + cfg.n_fft // 2)
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(cfg.fmin), _hz_to_mel(cfg.fmax), cfg.n_mels + 2))
+    widths = np.diff(edges)
+    ramps = edges[:, None] - fft_hz[None, :]
+    lower = -ramps[:-2] / widths[:-1, None]
+    upper = ramps[2:] / widths[1:, None]
+    weights = np.maximum(0.0, np.minimum(lower, upper))
+    weights *= (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return weights.astype(np.float32)
+
+
 def _basis_and_window(cfg: MelConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     key = (cfg, str(device))
     with _cache_lock:
         if key not in _cache:
-            from librosa.filters import mel as librosa_mel
-
-            basis = librosa_mel(sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
-            _cache[key] = (torch.from_numpy(basis).float().to(device),
+            _cache[key] = (torch.from_numpy(mel_basis(cfg)).to(device),
                            torch.hann_window(cfg.win_length, device=device))
         return _cache[key]
 
@@ -70,4 +94,4 @@ def log_mel(wav: np.ndarray | torch.Tensor, cfg: MelConfig = MelConfig()) -> tor
     return mel[0] if squeeze else mel
 
 
-__all__ = ["LOG_FLOOR", "MelConfig", "log_mel"]
+__all__ = ["LOG_FLOOR", "MelConfig", "log_mel", "mel_basis"]

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from tts.features import LOG_FLOOR, MelConfig, log_mel
+from tts.features import LOG_FLOOR, MelConfig, log_mel, mel_basis
 
 
 def _reference(wav: np.ndarray, cfg: MelConfig) -> np.ndarray:
     """HiFi-GAN ``meldataset.mel_spectrogram`` written with numpy + librosa (float64)."""
-    import librosa
+    librosa = pytest.importorskip("librosa")
 
     pad = (cfg.n_fft - cfg.hop_length) // 2
     y = np.pad(wav.astype(np.float64), (pad, pad), mode="reflect")
@@ -49,6 +49,13 @@ def test_batch_equals_single_and_silence_is_the_floor():
     batch = log_mel(wavs)
     assert torch.allclose(batch[0], log_mel(wavs[0]), atol=1e-5)
     assert torch.allclose(batch[1], torch.full_like(batch[1], LOG_FLOOR))
+
+
+@pytest.mark.parametrize("cfg", [MelConfig(), MelConfig(sample_rate=16000, n_fft=512, n_mels=40, fmin=55.0, fmax=7600.0)])
+def test_mel_basis_equals_librosa(cfg):
+    librosa = pytest.importorskip("librosa")
+    ref = librosa.filters.mel(sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax)
+    np.testing.assert_allclose(mel_basis(cfg), ref, rtol=1e-5, atol=1e-8)
 
 
 def test_config_round_trips_and_rejects_bad_shapes():
