@@ -28,7 +28,7 @@ from agent.dashboard.live import LiveHub, make_hub
 from agent.dashboard.notify import EmailChannel, Notifier, WebhookChannel
 from agent.dashboard.router import router
 from agent.dashboard.users import UserBook
-from agent.dashboard.web import SESSION_MAX_AGE_S, LoginRequired, LoginThrottle, secret_key
+from agent.dashboard.web import SESSION_MAX_AGE_S, LoginRequired, LoginThrottle, RedisLoginThrottle, make_throttle, secret_key
 from agent.settings import Settings
 from agent.store import CallStore
 
@@ -47,7 +47,7 @@ class Dashboard:
     notifier: Notifier
     templates: Jinja2Templates
     recordings_dir: Path
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    throttle: LoginThrottle | RedisLoginThrottle = field(default_factory=LoginThrottle)
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Seoul"))
 
     async def listener(self, event: CallEvent) -> None:
@@ -105,6 +105,7 @@ def mount_dashboard(app: FastAPI, settings: Settings, store: CallStore) -> Dashb
         notifier=Notifier(store, notification_channels(settings), settings.base_url),
         templates=templates,
         recordings_dir=settings.recordings_dir,
+        throttle=make_throttle(settings.redis_url),
     )
     app.state.dashboard = dashboard
     app.add_middleware(

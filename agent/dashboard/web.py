@@ -5,10 +5,12 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+import uuid
 from collections import defaultdict, deque
 from pathlib import Path
 
 from fastapi import HTTPException, Request
+from loguru import logger
 
 from agent.dashboard.users import Account, UserBook
 
@@ -71,7 +73,7 @@ def require_admin(account: Account) -> Account:
 
 
 class LoginThrottle:
-    """Refuses a username after repeated failures within a window (per process)."""
+    """Refuses a username after repeated failures within a window (in this process: the embedded default)."""
 
     def __init__(self, max_failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S):
         self.max_failures, self.window_s = max_failures, window_s
@@ -88,3 +90,50 @@ class LoginThrottle:
 
     def succeeded(self, username: str) -> None:
         self._failures.pop(username, None)
+
+
+class RedisLoginThrottle:
+    """The same rule shared by every server process through Redis (a sorted set of failure times per user),
+    so a second process behind the load balancer does not grant another five tries. If Redis is down,
+    logins are not blocked by it: the password check still runs and failures are audited."""
+
+    def __init__(self, redis_url: str, prefix: str = "carecall:login-failures:",
+                 max_failures: int = MAX_FAILURES, window_s: float = FAILURE_WINDOW_S):  # fmt: skip
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        self.prefix, self.max_failures, self.window_s = prefix, max_failures, window_s
+
+    def _key(self, username: str) -> str:
+        return self.prefix + username
+
+    def blocked(self, username: str) -> bool:
+        key, now = self._key(username), time.time()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.zremrangebyscore(key, 0, now - self.window_s)
+            pipe.zcard(key)
+            return pipe.execute()[1] >= self.max_failures
+        except Exception as exc:
+            logger.warning(f"login throttle: Redis unavailable ({exc}); not blocking {username!r}")
+            return False
+
+    def failed(self, username: str) -> None:
+        key, now = self._key(username), time.time()
+        try:
+            pipe = self._redis.pipeline()
+            pipe.zadd(key, {f"{now:.6f}:{uuid.uuid4().hex[:8]}": now})
+            pipe.expire(key, int(self.window_s) + 1)
+            pipe.execute()
+        except Exception as exc:
+            logger.warning(f"login throttle: Redis unavailable ({exc}); failure of {username!r} not counted")
+
+    def succeeded(self, username: str) -> None:
+        try:
+            self._redis.delete(self._key(username))
+        except Exception as exc:
+            logger.warning(f"login throttle: Redis unavailable ({exc})")
+
+
+def make_throttle(redis_url: str | None) -> LoginThrottle | RedisLoginThrottle:
+    return RedisLoginThrottle(redis_url) if redis_url else LoginThrottle()

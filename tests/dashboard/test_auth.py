@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from agent.dashboard.users import UserBook, UserError
+from agent.dashboard.web import RedisLoginThrottle
 from agent.store.models import AuditEvent, User
 from dashboard_testkit import csrf_of, login
 
@@ -43,6 +44,39 @@ def test_wrong_password_is_refused_audited_and_throttled(env):
     with Session(env.store.engine) as session:
         failed = session.scalars(select(AuditEvent).where(AuditEvent.action == "login.failed")).all()
     assert len(failed) == 5 and failed[0].target_id == "minjun"
+
+
+def test_with_redis_the_lockout_holds_across_server_processes(settings):
+    """Two servers behind one load balancer: failures on one lock the account on the other too."""
+    import uuid
+
+    import redis
+
+    from agent.app import create_app
+    from agent.store import CallStore
+    from dashboard_testkit import build
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis is not reachable at {url}: {exc}")
+    shared = settings.model_copy(update={"redis_url": url})
+    first, store = build(shared)
+    second_app = create_app(shared, None, CallStore(shared.resolved_database_url))  # same database and Redis
+    prefix = f"carecall-test:{uuid.uuid4().hex}:"  # a key space of this test's own
+    for app in (first, second_app):
+        assert isinstance(app.state.dashboard.throttle, RedisLoginThrottle)
+        app.state.dashboard.throttle.prefix = prefix
+
+    one, two = TestClient(first), TestClient(second_app)
+    for client in (one, two, one, two, one):
+        bad = {"username": "minjun", "password": "wrong-password", "csrf": csrf_of(client.get("/dashboard/login").text)}
+        assert client.post("/dashboard/login", data=bad).status_code == 401
+    good = {"username": "minjun", "password": "minjun-operator-pw", "csrf": csrf_of(two.get("/dashboard/login").text)}
+    assert two.post("/dashboard/login", data=good).status_code == 429
+    first.state.dashboard.throttle.succeeded("minjun")  # an admin reset (or the window passing) unlocks it
+    assert two.post("/dashboard/login", data=good, follow_redirects=False).status_code == 303
 
 
 def test_post_without_the_session_csrf_token_is_refused(env):
