@@ -231,3 +231,29 @@ def test_universal_weights_fold_like_the_reference(hifigan, tmp_path):
         expected = gen.eval()(mel).squeeze(1)
     torch.testing.assert_close(hifigan.run(mel), expected, atol=1e-4, rtol=1e-3)
     remove_weight_norm(gen)  # idempotent on an already folded copy
+
+
+@universal
+@pytest.mark.slow
+def test_fine_tuning_universal_gives_a_loadable_hifigan(tmp_path):
+    from tts.recipes.vocoder import train_vocoder
+
+    data = make_corpus(tmp_path / "corpus", n=1)
+    path = train_vocoder(data, tmp_path / "ft", kind="hifigan", init_from="universal", steps=1, batch_size=1,
+                         segment_frames=8, discriminator_start=0, progress=False, discriminator_config=TINY_DISC)
+    voc = load_vocoder(path)
+    assert voc.kind == "hifigan" and voc(torch.zeros(1, 80, 4)).shape == (1, 1024)
+    with pytest.raises(VocoderError, match="holds a hifigan generator"):
+        train_vocoder(data, tmp_path / "bad", kind="pwg", init_from=path, steps=1, progress=False)
+
+
+def test_vocoder_modules_import_no_web_database_or_telephony_code():
+    import subprocess
+
+    code = ("import sys, tts.vocoder, tts.batching, tts.telephone, tts.features, tts.recipes.vocoder;"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('agent', 'telephony', 'dialog', 'asr', 'fastapi',"
+            " 'sqlalchemy', 'starlette', 'redis', 'uvicorn', 'pipecat', 'librosa')];"
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stdout + result.stderr
