@@ -111,6 +111,9 @@ def test_stream_agrees_with_whole_utterance(tmp_path):
     streamed = np.concatenate(chunks)
     assert np.corrcoef(streamed, whole)[0, 1] > 0.999
     assert np.linalg.norm(streamed - whole) / np.linalg.norm(whole) < 0.01
+    growing = list(voc.stream(mel, chunk_frames=8, max_chunk_frames=32))
+    assert [len(c) // 256 for c in growing] == [8, 16, 32, 30]
+    assert np.linalg.norm(np.concatenate(growing) - whole) / np.linalg.norm(whole) < 0.01
     # without context the joins are audible: the overlap is what makes the stream right
     bare = np.concatenate(list(voc.stream(mel, chunk_frames=16, overlap_frames=0)))
     assert np.linalg.norm(bare - whole) > 10 * np.linalg.norm(streamed - whole)

@@ -109,11 +109,13 @@ class Vocoder:
 
     # -- streaming ------------------------------------------------------------------------------------------------
     def stream(self, mel: torch.Tensor | np.ndarray, chunk_frames: int = 32, overlap_frames: int | None = None,
-               fade_samples: int | None = None) -> Iterator[np.ndarray]:
+               fade_samples: int | None = None, max_chunk_frames: int | None = None) -> Iterator[np.ndarray]:
         """Float32 audio chunks of a log-mel ``[80, T]``; their concatenation has ``T * hop`` samples.
 
         ``overlap_frames`` is the context vocoded on each side of a chunk (default: the network's receptive
         field, ``context_frames``); ``fade_samples`` the cross-fade at each join (default: one hop).
+        ``max_chunk_frames``: chunks double from ``chunk_frames`` up to this size, so the first audio leaves as
+        early and later chunks spend less time on context (default: all chunks ``chunk_frames``).
         """
         mel = torch.as_tensor(mel, dtype=torch.float32)
         if mel.dim() != 2:
@@ -127,8 +129,10 @@ class Vocoder:
         fade = min(hop if fade_samples is None else fade_samples, context * hop)
         ramp = torch.linspace(0.0, 1.0, fade + 2)[1:-1] if fade else torch.zeros(0)
         tail = torch.zeros(0)  # the previous chunk's audio over the next chunk's first ``fade`` samples
-        for start in range(0, total, chunk_frames):
-            stop = min(total, start + chunk_frames)
+        start, size = 0, chunk_frames
+        while start < total:
+            stop = min(total, start + size)
+            size = min(2 * size, max(max_chunk_frames or chunk_frames, chunk_frames))
             lo, hi = max(0, start - context), min(total + self.context_frames, stop + context)
             noise = self.noise(lo * hop, hi * hop).view(1, 1, -1) if self.uses_noise else None
             audio = self.run(mel[:, lo:hi].unsqueeze(0), noise)[0]
@@ -138,6 +142,7 @@ class Vocoder:
                 own = torch.cat([tail * (1 - ramp[:n]) + own[:n] * ramp[:n], own[n:]])
             extra = audio[(stop - lo) * hop:(stop - lo) * hop + fade]
             tail = extra
+            start = stop
             yield own.numpy().astype(np.float32, copy=False)
 
     def __repr__(self) -> str:
