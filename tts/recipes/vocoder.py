@@ -111,9 +111,21 @@ def _initial_generator(kind: str, init_from: Path | str | None, config: dict | N
     return generator, mel
 
 
+def _cpu(state):
+    """A state dict (nested) with every tensor moved to the CPU."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu()
+    if isinstance(state, dict):
+        return {k: _cpu(v) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(_cpu(v) for v in state)
+    return state
+
+
 def _generate(generator: nn.Module, mel: torch.Tensor) -> torch.Tensor:
     if hasattr(generator, "upsample"):  # Parallel WaveGAN: noise in
-        return generator(torch.randn(mel.shape[0], 1, mel.shape[-1] * generator.hop_length), mel)
+        noise = torch.randn(mel.shape[0], 1, mel.shape[-1] * generator.hop_length, device=mel.device)
+        return generator(noise, mel)
     return generator(mel)
 
 
@@ -121,12 +133,14 @@ def train_vocoder(data_dir: Path, out_dir: Path, *, kind: str = "pwg", steps: in
                   segment_frames: int = 32, resume: bool = False, init_from: Path | str | None = None,
                   discriminator_start: int | None = None, progress: bool = True, seed: int = 0,
                   config: dict | None = None, discriminator_config: dict | None = None,
-                  save_every: int | None = None, learning_rates: tuple[float, float] | None = None) -> Path:
+                  save_every: int | None = None, learning_rates: tuple[float, float] | None = None,
+                  device: str = "cpu") -> Path:
     """Train (or fine-tune) a vocoder and return the final checkpoint's path.
 
     ``kind``: ``pwg`` or ``hifigan``; ``init_from``: a checkpoint or ``"universal"`` (HiFi-GAN universal);
     ``discriminator_start``: the step the discriminator joins (default: half of ``steps``);
-    ``config`` / ``discriminator_config``: network overrides (e.g. ``tts.vocoder.pwg.PWG_SMALL``).
+    ``config`` / ``discriminator_config``: network overrides (e.g. ``tts.vocoder.pwg.PWG_SMALL``);
+    ``device``: ``"cuda"`` on the GPU node (checkpoints are always written with CPU tensors).
     """
     if kind not in LEARNING_RATES:
         raise ValueError(f"unknown vocoder kind {kind!r}; known: {', '.join(LEARNING_RATES)}")
@@ -146,6 +160,8 @@ def train_vocoder(data_dir: Path, out_dir: Path, *, kind: str = "pwg", steps: in
         generator, mel_config = _initial_generator(kind, init_from, config)
         disc_cfg = DiscriminatorConfig(**(discriminator_config or {}))
     discriminator = PWGDiscriminator(disc_cfg)
+    generator.to(device)
+    discriminator.to(device)
     lr_g, lr_d = learning_rates or LEARNING_RATES[kind]
     optim_g = torch.optim.RAdam(generator.parameters(), lr=lr_g, eps=1e-6)
     optim_d = torch.optim.RAdam(discriminator.parameters(), lr=lr_d, eps=1e-6)
@@ -161,15 +177,15 @@ def train_vocoder(data_dir: Path, out_dir: Path, *, kind: str = "pwg", steps: in
 
     corpus = read_corpus(data_dir, mel_config)
     sampler = SegmentSampler(corpus, segment_frames, mel_config.hop_length, seed + step)
-    stft_loss = MultiResolutionSTFTLoss()
+    stft_loss = MultiResolutionSTFTLoss().to(device)
     log_path = out_dir / "train_log.jsonl"
     generator.train()
     discriminator.train()
 
     def save(at: int) -> Path:
         return save_checkpoint(step_path(out_dir, at), generator, mel_config,
-                               discriminator_config=disc_cfg.to_dict(), discriminator=discriminator.state_dict(),
-                               optim_g=optim_g.state_dict(), optim_d=optim_d.state_dict(), step=at,
+                               discriminator_config=disc_cfg.to_dict(), discriminator=_cpu(discriminator.state_dict()),
+                               optim_g=_cpu(optim_g.state_dict()), optim_d=_cpu(optim_d.state_dict()), step=at,
                                train={"data_dir": str(data_dir), "batch_size": batch_size,
                                       "segment_frames": segment_frames, "discriminator_start": d_start})
 
@@ -180,7 +196,7 @@ def train_vocoder(data_dir: Path, out_dir: Path, *, kind: str = "pwg", steps: in
     with log_path.open("a", encoding="utf-8") as log_file:
         while step < steps:
             started = time.monotonic()
-            mel, real = sampler.batch(batch_size)
+            mel, real = (t.to(device) for t in sampler.batch(batch_size))
             fake = _generate(generator, mel)
             sc, mag = stft_loss(fake, real)
             loss_g = sc + mag

@@ -66,7 +66,7 @@ def save_checkpoint(path: Path, generator: nn.Module, mel_config: MelConfig, **e
     path = Path(path)
     state = {"format": FORMAT, "version": VERSION, "kind": kind_of(generator),
              "generator_config": generator_config(generator), "mel_config": mel_config.to_dict(),
-             "generator": generator.state_dict(), **extra}
+             "generator": {k: v.detach().cpu() for k, v in generator.state_dict().items()}, **extra}
     tmp = path.with_suffix(path.suffix + ".tmp")
     torch.save(state, tmp)
     tmp.replace(path)
