@@ -137,11 +137,10 @@ class Vocoder:
             noise = self.noise(lo * hop, hi * hop).view(1, 1, -1) if self.uses_noise else None
             audio = self.run(mel[:, lo:hi].unsqueeze(0), noise)[0]
             own = audio[(start - lo) * hop:(stop - lo) * hop]
-            if tail.numel():
-                n = tail.numel()
-                own = torch.cat([tail * (1 - ramp[:n]) + own[:n] * ramp[:n], own[n:]])
-            extra = audio[(stop - lo) * hop:(stop - lo) * hop + fade]
-            tail = extra
+            n = min(tail.numel(), own.numel())
+            if n:
+                own = torch.cat([tail[:n] * (1 - ramp[:n]) + own[:n] * ramp[:n], own[n:]])
+            tail = audio[(stop - lo) * hop:(stop - lo) * hop + fade]
             start = stop
             yield own.numpy().astype(np.float32, copy=False)
 
