@@ -46,6 +46,7 @@ from agent.store import CallStore, SqlBookingBook
 from dialog import DialogSession, Reply
 from telephony.routes import StreamStart
 from telephony.serializer import CallSerializer
+from tts.prosody import Prosody
 
 SEOUL = ZoneInfo("Asia/Seoul")
 HANG_UP_GRACE_S = 5.0  # after the caller hangs up, time allowed to transcribe their last words
@@ -102,6 +103,12 @@ class CallJournal:
         except Exception:
             logger.exception(f"store write failed for call {self.call_id}")
             return None
+
+
+def scenario_prosody(scenario) -> Prosody | None:
+    """The scenario's ``voice:`` block as the synthesiser's per-call prosody (None: the server's settings)."""
+    voice = getattr(scenario, "voice", None)
+    return Prosody(voice.speed, voice.pitch, voice.energy) if voice else None
 
 
 def _inbound(params: dict[str, str]) -> bool:
@@ -265,7 +272,7 @@ class CallRunner:
         dialog = DialogProcessor(
             session, stream_sid=start.stream_sid, set_hint=set_hint, on_reply=on_reply
         )
-        tts = SynthesizerTTSService(self.engines.synthesizer)
+        tts = SynthesizerTTSService(self.engines.synthesizer, prosody=scenario_prosody(session.scenario))
         pipeline = Pipeline(
             [transport.input(), stt, user_agg, dialog, tts, transport.output(), recording.processor, assistant_agg]
         )

@@ -20,6 +20,8 @@ from agent.cli_campaign import campaign_app  # noqa: E402
 app.add_typer(campaign_app, name="campaign")
 from agent.cli_asr import asr_app  # noqa: E402
 app.add_typer(asr_app, name="asr")
+from agent.cli_tts import tts_app  # noqa: E402
+app.add_typer(tts_app, name="tts")
 console = Console()
 
 

@@ -46,8 +46,8 @@ class Engines:
 
         recognizer = make_recognizer(settings.asr_engine, **settings.asr_options())
         step(f"speech recogniser ({settings.asr_engine})", recognizer.load)
-        synthesizer = make_synthesizer(settings.tts_engine, voice=settings.tts_voice, speed=settings.tts_speed)
-        step(f"speech synthesiser ({settings.tts_engine}, {settings.tts_voice})", synthesizer.load)
+        synthesizer = make_synthesizer(settings.tts_engine, **settings.tts_options())
+        step(f"speech synthesiser ({settings.tts_engine}, {synthesizer.voice})", synthesizer.load)
         engines = cls(recognizer, synthesizer, responder=make_responder(settings))
         step(f"scenario ({settings.scenario})", lambda: engines.scenario(settings.scenario))
         step("warm-up", lambda: _warm_up(recognizer, synthesizer))

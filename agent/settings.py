@@ -36,9 +36,15 @@ class Settings(BaseSettings):
     asr_chunk_ms: int | None = Field(None, description="Streaming chunk of a multi-lookahead NeMo model (ms).")
     asr_decoder: str | None = Field(None, description="Head of a hybrid RNNT/CTC NeMo model: rnnt or ctc.")
 
-    tts_engine: str = "kokoro"
-    tts_voice: str = "jm_kumo"  # the most intelligible offline voice over the phone (docs/BENCHMARKS.md)
+    tts_engine: str = Field("kokoro", description="kokoro | hdts | espeak")
+    tts_voice: str | None = Field(
+        None, description="Default per engine: kokoro jm_kumo (the most intelligible offline voice over the phone, "
+        "docs/BENCHMARKS.md), hdts ko_kumo (or an acoustic checkpoint path), espeak ko."
+    )
+    tts_vocoder: Path | None = Field(None, description="hdts: a vocoder checkpoint; default HiFi-GAN universal.")
     tts_speed: float = 1.0
+    tts_pitch: float = Field(1.0, description="F0 factor (hdts, espeak); a scenario's `voice:` block overrides it.")
+    tts_energy: float = Field(1.0, description="Loudness factor; a scenario's `voice:` block overrides it.")
 
     scenario: str = "care_call"
     lines_file: Path | None = Field(
@@ -94,6 +100,14 @@ class Settings(BaseSettings):
             return {"model_path": self.asr_nemo_model or self.asr_model_dir, "device": self.asr_device,
                     "chunk_ms": self.asr_chunk_ms, "decoder": self.asr_decoder}
         return {"model_dir": self.asr_model_dir, "beam_size": self.asr_beam_size}
+
+    def tts_options(self) -> dict:
+        """Keyword arguments of ``tts.make_synthesizer`` for the configured engine."""
+        voice = self.tts_voice or {"kokoro": "jm_kumo"}.get(self.tts_engine)
+        options = {"voice": voice, "speed": self.tts_speed, "pitch": self.tts_pitch, "energy": self.tts_energy}
+        if self.tts_engine == "hdts" and self.tts_vocoder:
+            options["vocoder"] = self.tts_vocoder
+        return options
 
     @property
     def recordings_dir(self) -> Path:

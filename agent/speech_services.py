@@ -87,11 +87,13 @@ class RecognizerSTTService(SegmentedSTTService):
 class SynthesizerTTSService(TTSService):
     """Speaks text with a shared ``tts.Synthesizer``, streaming its chunks as they are produced.
 
-    The synthesiser yields audio clause by clause; each chunk is handed to the event loop as soon as it
-    exists, so the caller hears the first clause while the rest is still being synthesised.
+    The synthesiser yields audio clause by clause (the hdts engine: vocoder chunk by vocoder chunk); each chunk
+    is handed to the event loop as soon as it exists, so the caller hears the first words while the rest is
+    still being synthesised. ``prosody`` (``tts.prosody.Prosody``) is this call's speaking style, e.g. the
+    scenario's; None keeps the synthesiser's own.
     """
 
-    def __init__(self, synthesizer, **kwargs):
+    def __init__(self, synthesizer, *, prosody=None, **kwargs):
         super().__init__(
             push_start_frame=True,
             push_stop_frames=True,
@@ -104,6 +106,7 @@ class SynthesizerTTSService(TTSService):
             **kwargs,
         )
         self._synthesizer = synthesizer
+        self._prosody = prosody
 
     def can_generate_metrics(self) -> bool:
         return True
@@ -116,7 +119,9 @@ class SynthesizerTTSService(TTSService):
 
         def produce() -> None:
             try:
-                for chunk in self._synthesizer.stream(text):
+                stream = (self._synthesizer.stream(text, self._prosody) if self._prosody is not None
+                          else self._synthesizer.stream(text))
+                for chunk in stream:
                     if cancelled.is_set():
                         break
                     loop.call_soon_threadsafe(chunks.put_nowait, chunk)

@@ -147,6 +147,14 @@ class Ending(_Model):
     lines: Lines = Field(min_length=1)
 
 
+class Voice(_Model):
+    """How the agent speaks this scenario's calls (factors around 1.0; ``tts.prosody``): replaces the server's
+    CARECALL_TTS_SPEED/PITCH/ENERGY for them. A care call to an older person can be slower and lower."""
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+    pitch: float = Field(1.0, ge=0.5, le=2.0)
+    energy: float = Field(1.0, ge=0.25, le=4.0)
+
+
 class Scenario(_Model):
     name: str
     start: str
@@ -162,6 +170,7 @@ class Scenario(_Model):
     unspecified_follow_up: str | None = None  # asked when "unwell" names no symptom
     endings: dict[str, Ending]
     states: dict[str, State] = Field(min_length=1)
+    voice: Voice | None = None  # speaking style of the agent in this scenario (default: the server's)
     source: str = ""  # file it was loaded from (set by the loader)
 
 

@@ -2,7 +2,9 @@
 
 Text is normalised and split into clauses (``tts.text``); each clause is synthesised on its own and cached, so
 ``stream`` yields the first clause's audio as soon as it exists and ``synthesize`` is the concatenation of the
-stream. Clause audio is cached per (clause, voice, speed): greetings and questions repeat across calls.
+stream. Clause audio is cached per (clause, voice, prosody): greetings and questions repeat across calls. Prosody
+(speed, pitch, energy; ``tts.prosody``) is set per synthesiser and may be overridden per call of ``stream``, so
+one shared model speaks each scenario in its own style.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tts.cache import AudioCache
+from tts.prosody import Prosody
 from tts.text import add_breaks, normalize, split_clauses
 
 
@@ -27,13 +30,12 @@ class Synthesizer(ABC):
     clause_pause_s = 0.12  # after a comma clause
     sentence_pause_s = 0.3  # after a sentence
 
-    def __init__(self, voice: str, speed: float = 1.0, *, cache: AudioCache | None = None,
-                 max_clause_syllables: int = 20):
+    def __init__(self, voice: str, speed: float = 1.0, *, pitch: float = 1.0, energy: float = 1.0,
+                 cache: AudioCache | None = None, max_clause_syllables: int = 20):
         if voice not in self.voices:
             raise ValueError(f"unknown {self.name} voice {voice!r}; available: {', '.join(self.voices)}")
-        if not 0.5 <= speed <= 2.0:
-            raise ValueError(f"speed must be between 0.5 and 2.0, got {speed}")
-        self.voice, self.speed = voice, float(speed)
+        self.prosody = Prosody(float(speed), float(pitch), float(energy))
+        self.voice, self.speed = voice, self.prosody.speed
         self.cache = cache if cache is not None else AudioCache()
         self.max_clause_syllables = max_clause_syllables
         self._load_lock = threading.Lock()
@@ -44,7 +46,7 @@ class Synthesizer(ABC):
     def _load(self) -> None: ...
 
     @abstractmethod
-    def _synthesize_clause(self, clause: str) -> np.ndarray:
+    def _synthesize_clause(self, clause: str, prosody: Prosody) -> np.ndarray:
         """int16 audio for one normalised clause, silence trimmed at both ends."""
 
     # -- public API -------------------------------------------------------------------------------------------
@@ -64,33 +66,43 @@ class Synthesizer(ABC):
         """The synthesis units of ``text``: normalised, breaks predicted, split into sentences/clauses."""
         return split_clauses(add_breaks(normalize(text)), self.max_clause_syllables)
 
-    def stream(self, text: str) -> Iterator[np.ndarray]:
-        """int16 chunks, one per clause (with its trailing pause); the first leaves after the first clause."""
+    def stream(self, text: str, prosody: Prosody | None = None) -> Iterator[np.ndarray]:
+        """int16 chunks, one per clause (with its trailing pause); the first leaves after the first clause.
+        ``prosody`` overrides the synthesiser's own for this text."""
         self.load()
+        prosody = prosody or self.prosody
         clauses = self.clauses(text)
         for i, clause in enumerate(clauses):
-            audio = self._clause_audio(clause)
+            audio = self._clause_audio(clause, prosody)
             if i + 1 < len(clauses):
-                pause = self.sentence_pause_s if clause[-1:] in ".?!…" else self.clause_pause_s
-                audio = np.concatenate([audio, np.zeros(int(pause * self.sample_rate), np.int16)])
+                audio = np.concatenate([audio, self.pause_after(clause)])
             if audio.size:
                 yield audio
 
-    def synthesize(self, text: str) -> np.ndarray:
+    def synthesize(self, text: str, prosody: Prosody | None = None) -> np.ndarray:
         """The whole utterance as int16 mono at ``sample_rate`` (empty array for text with nothing to say)."""
-        chunks = list(self.stream(text))
+        chunks = list(self.stream(text, prosody))
         return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
 
-    def _clause_audio(self, clause: str) -> np.ndarray:
-        key = (self.name, clause, self.voice, round(self.speed, 3))
+    def cache_key(self, clause: str, prosody: Prosody) -> tuple:
+        return (self.name, clause, self.voice, prosody.key())
+
+    def pause_after(self, clause: str) -> np.ndarray:
+        """The silence that follows ``clause`` when another clause comes after it."""
+        pause = self.sentence_pause_s if clause[-1:] in ".?!…" else self.clause_pause_s
+        return np.zeros(int(pause * self.sample_rate), np.int16)
+
+    def _clause_audio(self, clause: str, prosody: Prosody) -> np.ndarray:
+        key = self.cache_key(clause, prosody)
         audio = self.cache.get(key)
         if audio is None:
-            audio = self._synthesize_clause(clause)
+            audio = self._synthesize_clause(clause, prosody)
             self.cache.put(key, audio)
         return audio
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(voice={self.voice!r}, speed={self.speed})"
+        p = self.prosody
+        return f"{type(self).__name__}(voice={self.voice!r}, speed={p.speed}, pitch={p.pitch}, energy={p.energy})"
 
 
 def to_int16(audio: np.ndarray) -> np.ndarray:

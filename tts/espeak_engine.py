@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 
 from tts.base import SynthesisError, Synthesizer, trim_silence
+from tts.prosody import Prosody
 
 # espeak voice variants; Kokoro's names are accepted too so the fallback can replace Kokoro without a settings change
 _VARIANTS = {"ko": "ko", "ko+f2": "ko+f2", "ko+f3": "ko+f3", "ko+f4": "ko+f4", "ko+m3": "ko+m3", "ko+m5": "ko+m5"}
@@ -32,9 +33,12 @@ class EspeakSynthesizer(Synthesizer):
         if not self._path:
             raise SynthesisError(f"{self.binary} not found on PATH (Debian: apt-get install espeak-ng)")
 
-    def _synthesize_clause(self, clause: str) -> np.ndarray:
+    def _synthesize_clause(self, clause: str, prosody: Prosody) -> np.ndarray:
         voice = _VARIANTS.get(self.voice) or _ALIASES[self.voice]
-        cmd = [self._path, "-v", voice, "-s", str(int(BASE_WPM * self.speed)), "--stdout", clause]
+        pitch = min(99, max(0, round(50 * prosody.pitch)))  # espeak-ng -p: 0–99, default 50
+        amplitude = min(200, max(0, round(100 * prosody.energy)))  # -a: 0–200, default 100
+        cmd = [self._path, "-v", voice, "-s", str(int(BASE_WPM * prosody.speed)), "-p", str(pitch),
+               "-a", str(amplitude), "--stdout", clause]
         try:
             proc = subprocess.run(cmd, capture_output=True, timeout=self.timeout_s, check=True)
         except (subprocess.SubprocessError, OSError) as exc:

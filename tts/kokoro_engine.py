@@ -12,6 +12,7 @@ import threading
 import numpy as np
 
 from tts.base import SynthesisError, Synthesizer, to_int16, trim_silence
+from tts.prosody import Prosody
 from tts.text import g2p, to_ipa
 
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
@@ -58,19 +59,20 @@ class KokoroSynthesizer(Synthesizer):
         """The IPA string fed to the model for one normalised clause."""
         return to_ipa(g2p(clause))
 
-    def _synthesize_clause(self, clause: str) -> np.ndarray:
+    def _synthesize_clause(self, clause: str, prosody: Prosody) -> np.ndarray:
+        """Kokoro takes a speed; energy is applied as gain; it has no pitch input (pitch is ignored)."""
         tokens = [self._vocab[c] for c in self.ipa(clause) if c in self._vocab]
         pieces = [tokens[i:i + MAX_TOKENS] for i in range(0, len(tokens), MAX_TOKENS)]
-        out = [self._infer(p) for p in pieces if any(t not in (1, 2, 3, 4, 5, 6, 16) for t in p)]
+        out = [self._infer(p, prosody.speed) for p in pieces if any(t not in (1, 2, 3, 4, 5, 6, 16) for t in p)]
         audio = np.concatenate(out) if out else np.zeros(0, np.float32)
-        return to_int16(audio)
+        return to_int16(audio * prosody.energy)
 
-    def _infer(self, tokens: list[int]) -> np.ndarray:
+    def _infer(self, tokens: list[int], speed: float) -> np.ndarray:
         style = self._style[min(len(tokens), len(self._style)) - 1].reshape(1, -1)
         feeds = {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": style.astype(np.float32),
-            "speed": np.array([self.speed], dtype=np.float32),
+            "speed": np.array([speed], dtype=np.float32),
         }
         with self._run_lock:
             audio = self._session.run(None, feeds)[0]

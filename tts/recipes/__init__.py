@@ -1,0 +1,1 @@
+"""Training recipes of the HDTS-style voice: corpus preparation, acoustic model, vocoder (``carecall tts``)."""
