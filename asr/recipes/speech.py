@@ -8,6 +8,7 @@ This is a stand-in for real recordings: a model trained on it proves the pipelin
 """
 from __future__ import annotations
 
+import inspect
 import random
 import shutil
 import subprocess
@@ -111,9 +112,14 @@ class Speaker:
         # and bypass the clause cache (keyed by voice name).
         engine._style = sum(w * self._styles[name] for name, w in voice.mix)
         engine.speed = voice.speed
+        extra = ()
+        if len(inspect.signature(engine._synthesize_clause).parameters) > 1:  # engines taking a Prosody
+            from tts.prosody import Prosody
+
+            extra = (Prosody(speed=voice.speed),)
         parts = []
         for clause in engine.clauses(text):
-            parts += [engine._synthesize_clause(clause), np.zeros(int(0.12 * 24000), np.int16)]
+            parts += [engine._synthesize_clause(clause, *extra), np.zeros(int(0.12 * 24000), np.int16)]
         return np.concatenate(parts[:-1]).astype(np.float32) / 32768.0
 
     @staticmethod
