@@ -105,9 +105,11 @@ class NemoOnnxRecognizer(NemoStreamingRecognizer):
                 self.model.change_decoding_strategy(decoder_type="ctc")
                 self.info.decoder = "ctc"
             path = self.onnx_path or self._default_onnx_path()
-            if not path.exists() or not first_graph(path).exists():
+            if not path.exists():
                 self.export(path)
             self._ort = self._open(path)
+            if not first_graph(path).exists():  # a graph exported before first-chunk graphs existed
+                self._export_graph(first_graph(path), drop_extra_pre_encoded=0)
             self._first_ort = self._open(first_graph(path))
             import torch
 
@@ -127,21 +129,24 @@ class NemoOnnxRecognizer(NemoStreamingRecognizer):
     def export(self, path: Path) -> Path:
         """``model.export()`` of the streaming graph (encoder + CTC head, caches as inputs and outputs)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp, first_tmp = path.with_suffix(".tmp.onnx"), first_graph(path).with_suffix(".tmp.onnx")
+        self._export_graph(first_graph(path), drop_extra_pre_encoded=0)  # the first chunk drops nothing
+        self._export_graph(path)
+        return path
+
+    def _export_graph(self, path: Path, drop_extra_pre_encoded: int | None = None) -> None:
+        tmp = path.with_suffix(".tmp.onnx")
         self.model.set_export_config({"cache_support": "True"})
         cfg = self.model.encoder.streaming_cfg
         drop = cfg.drop_extra_pre_encoded
         try:
+            if drop_extra_pre_encoded is not None:
+                cfg.drop_extra_pre_encoded = drop_extra_pre_encoded
             self.model.export(str(tmp), check_trace=False)
-            cfg.drop_extra_pre_encoded = 0  # the first chunk has no extra pre-encoded frames to drop
-            self.model.export(str(first_tmp), check_trace=False)
         except Exception as exc:
             raise ModelError(f"ONNX export of {self.info.path} failed: {type(exc).__name__}: {exc}") from exc
         finally:
             cfg.drop_extra_pre_encoded = drop
-        first_tmp.replace(first_graph(path))
         tmp.replace(path)
-        return path
 
     def _open(self, path: Path) -> Any:
         import onnxruntime as ort

@@ -62,8 +62,10 @@ def train(
     accelerator: str = "auto",
     progress: bool = True,
     att_context_probs: list[float] | None = None,
+    save_every: int | None = None,
 ) -> TrainResult:
-    """Train ``config`` from scratch, or fine-tune the ``.nemo`` at ``init_from``; save to ``out_path``."""
+    """Train ``config`` from scratch, or fine-tune the ``.nemo`` at ``init_from``; save to ``out_path``.
+    ``save_every`` N also saves ``<out_path stem>.step<k>.nemo`` every N steps (a long CPU run can be cut short)."""
     import lightning.pytorch as pl
     import torch
     from omegaconf import OmegaConf
@@ -77,6 +79,7 @@ def train(
         accelerator=accelerator, devices=1, max_steps=max_steps, logger=False, enable_checkpointing=False,
         enable_progress_bar=progress, enable_model_summary=False, log_every_n_steps=50,
         limit_val_batches=0, num_sanity_val_steps=0, gradient_clip_val=1.0,
+        callbacks=[_Snapshots(Path(out_path), save_every)] if save_every else None,
     )
     ds_update = {"manifest_filepath": str(train_manifest), "batch_size": batch_size}
     if init_from:
@@ -108,3 +111,16 @@ def train(
     model.save_to(str(out))
     params = sum(p.numel() for p in model.parameters())
     return TrainResult(out, params, trainer.global_step, seconds, float(loss) if loss is not None else None)
+
+
+def _Snapshots(out: Path, every: int):
+    import lightning.pytorch as pl
+
+    class Snapshots(pl.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            step = trainer.global_step
+            if step and step % every == 0 and step < trainer.max_steps:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                pl_module.save_to(str(out.with_name(f"{out.stem}.step{step}.nemo")))
+
+    return Snapshots()

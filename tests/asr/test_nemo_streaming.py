@@ -57,8 +57,6 @@ def test_committed_model_loads_through_restore_from_with_its_own_parameters(rec)
     assert rec.sample_rate == 16000
 
 
-@pytest.mark.xfail(reason="the committed small model is at 24-30 % held-out CER, the issue's target is 15 %: "
-                   "more training pending (docs/BENCHMARKS.md, section 4)", strict=False)
 def test_held_out_phone_audio_streams_with_growing_partials_and_low_cer(clips, streamed):
     pairs = []
     for clip, (partials, final) in zip(clips, streamed):
