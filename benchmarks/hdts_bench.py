@@ -167,9 +167,11 @@ def main() -> int:
     torch.set_num_threads(1)
     sets = {**scenario_prompts(), "answers": [s + "." for s in SENTENCES]}
     texts = [t for group in sets.values() for t in group]
-    seen = set()
+    seen: set[str] = set()
+    letters = lambda t: re.sub(r"[^가-힣]", "", t)  # noqa: E731 (seen = same words, punctuation aside)
     if args.teacher.is_file():
-        seen = {line.split("|", 1)[1] for line in args.teacher.read_text(encoding="utf-8").splitlines() if "|" in line}
+        seen = {letters(line.split("|", 1)[1]) for line in args.teacher.read_text(encoding="utf-8").splitlines()
+                if "|" in line}
     asr = WhisperModel(str(ensure_whisper_base()), device="cpu", compute_type="int8", cpu_threads=1)
     systems = args.systems.split(",")
     rows, kokoro_audio = [], None
@@ -193,12 +195,17 @@ def main() -> int:
             row[f"cer_tel_{name}"] = cer(group, tel[start:start + n])
             start += n
         row["cer_clean"], row["cer_tel"] = cer(texts, clean), cer(texts, tel)
+        for label, keep in (("seen", True), ("unseen", False)):  # texts the hdts voice's corpus had or not
+            idx = [i for i, t in enumerate(texts) if (letters(t) in seen) == keep]
+            row[f"cer_clean_{label}"] = cer([texts[i] for i in idx], [clean[i] for i in idx])
+            row[f"cer_tel_{label}"] = cer([texts[i] for i in idx], [tel[i] for i in idx])
         row["transcripts"] = list(zip(texts, clean, tel))
         rows.append(row)
         print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "transcripts"},
                          ensure_ascii=False), flush=True)
-    report = {"texts": {k: len(v) for k, v in sets.items()}, "seen_in_teacher_corpus": {k: sum(t in seen for t in v)
-              for k, v in sets.items()}, "rows": rows}
+    report = {"texts": {k: len(v) for k, v in sets.items()},
+              "seen_in_teacher_corpus": {k: sum(letters(t) in seen for t in v) for k, v in sets.items()},
+              "rows": rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"\ntexts {report['texts']}, seen in the teacher corpus {report['seen_in_teacher_corpus']}")

@@ -9,7 +9,9 @@ there is no text-to-speech attention at inference, the alignment is the predicte
 
 Speed, pitch and energy controls act on the predicted values before they are used: durations are divided by
 ``speed``; pitch (normalised log-F0) is shifted by ``log(pitch) / std``, i.e. multiplying F0 by ``pitch``;
-energy (normalised log mel magnitude) is shifted by ``log(energy) / std``.
+energy (normalised log mel magnitude) is shifted by ``log(energy) / std`` and, so that the loudness follows
+exactly even where the decoder has learnt the energy input only weakly, the output magnitude is scaled by
+``energy`` (``log(energy)`` added to the log-mel).
 """
 from __future__ import annotations
 
@@ -167,7 +169,7 @@ class AcousticModel(nn.Module):
         p = self.pitch(h, pad) + math.log(pitch) / stats.pitch_std
         e = self.energy(h, pad) + math.log(energy) / stats.energy_std
         frames, frame_pad = length_regulate(h + self._embed(p, e), durations.long())
-        mel = self.decode(frames, frame_pad).transpose(1, 2)
+        mel = self.decode(frames, frame_pad).transpose(1, 2) + math.log(energy)
         return {"mel": mel, "durations": durations.long(),
                 "pitch_hz": torch.exp(p * stats.pitch_std + stats.pitch_mean),
                 "energy": e * stats.energy_std + stats.energy_mean}
