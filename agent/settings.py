@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     )
     tts_vocoder: Path | None = Field(None, description="hdts: a vocoder checkpoint; default HiFi-GAN universal.")
     tts_speed: float = 1.0
+    tts_device: str = Field("cpu", description="hdts: where its models run, cpu or cuda[:N] (the GPU node).")
+    tts_batch: bool = Field(False, description="hdts: batch the vocoder across concurrent calls (GPU node).")
     tts_pitch: float = Field(1.0, description="F0 factor (hdts, espeak); a scenario's `voice:` block overrides it.")
     tts_energy: float = Field(1.0, description="Loudness factor; a scenario's `voice:` block overrides it.")
 
@@ -107,6 +109,8 @@ class Settings(BaseSettings):
         options = {"voice": voice, "speed": self.tts_speed, "pitch": self.tts_pitch, "energy": self.tts_energy}
         if self.tts_engine == "hdts" and self.tts_vocoder:
             options["vocoder"] = self.tts_vocoder
+        if self.tts_engine == "hdts":
+            options.update(device=self.tts_device, batch=self.tts_batch)
         return options
 
     @property

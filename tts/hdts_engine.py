@@ -5,6 +5,12 @@ checkpoint (a user's own, from ``carecall tts train-acoustic``): both load throu
 ``vocoder`` is a vocoder checkpoint path, or None for HiFi-GAN universal. Within a clause the acoustic model
 runs whole (it is fast) and the vocoder streams its mel in chunks, so the first audio of a clause leaves
 after one vocoder chunk. Speed, pitch and energy act inside the acoustic model (``tts.prosody``).
+
+On the GPU inference node (``device="cuda"``, ``batch=True``) many calls share one engine: each clause's mel
+goes to a ``tts.batching.BatchedVocoder`` that runs the clauses of concurrent calls as one batch, so the GPU
+does one vocoder pass per few milliseconds of requests instead of one per call (the first audio of a clause
+then leaves when its whole clause is vocoded). The acoustic model is about 100× faster than the vocoder and
+runs per clause.
 """
 from __future__ import annotations
 
@@ -34,7 +40,8 @@ class HDTSSynthesizer(Synthesizer):
     voices = VOICES
 
     def __init__(self, voice: str = DEFAULT_VOICE, speed: float = 1.0, *, vocoder: str | Path | None = None,
-                 chunk_frames: int = 32, threads: int | None = None, **kwargs):
+                 chunk_frames: int = 32, threads: int | None = None, device: str = "cpu", batch: bool = False,
+                 max_batch: int = 16, max_wait_ms: float = 5.0, **kwargs):
         if voice not in VOICES:
             self.voices = (voice,)  # a checkpoint path: checked when loading
         super().__init__(voice, speed, **kwargs)
@@ -42,8 +49,11 @@ class HDTSSynthesizer(Synthesizer):
         self.threads = threads or (int(env) if env else None)
         self.vocoder_path = vocoder
         self.chunk_frames = chunk_frames
+        self.device, self.batch = device, batch
+        self.max_batch, self.max_wait_ms = max_batch, max_wait_ms
         self.acoustic = None
         self.vocoder = None
+        self.batched_vocoder = None
         self._run_lock = threading.Lock()
 
     def _load(self) -> None:
@@ -57,17 +67,21 @@ class HDTSSynthesizer(Synthesizer):
         if self.threads:
             torch.set_num_threads(self.threads)
         try:
-            self.acoustic = load_acoustic(voice_path(self.voice))
+            self.acoustic = load_acoustic(voice_path(self.voice), self.device)
         except CheckpointError as exc:
             raise SynthesisError(f"hdts voice {self.voice!r}: {exc}") from exc
         try:
-            self.vocoder = load_vocoder(self.vocoder_path)
+            self.vocoder = load_vocoder(self.vocoder_path, self.device)
         except VocoderError as exc:
             raise SynthesisError(f"hdts vocoder: {exc}") from exc
         if self.vocoder.mel_config != self.acoustic.mel:
             raise SynthesisError(f"the vocoder's mel settings {self.vocoder.mel_config} differ from the acoustic "
                                  f"model's {self.acoustic.mel}")
         self.sample_rate = self.vocoder.sample_rate
+        if self.batch:
+            from tts.batching import BatchedVocoder
+
+            self.batched_vocoder = BatchedVocoder(self.vocoder, max_batch=self.max_batch, max_wait_ms=self.max_wait_ms)
 
     # -- synthesis --------------------------------------------------------------------------------------------
     def mel(self, clause: str, prosody: Prosody | None = None) -> dict:
@@ -83,14 +97,17 @@ class HDTSSynthesizer(Synthesizer):
         if not ids:
             return {"mel": torch.zeros(self.acoustic.mel.n_mels, 0)}
         with self._run_lock, torch.inference_mode():
-            out = self.acoustic.model.infer(torch.tensor([ids]), self.acoustic.stats, speed=p.speed, pitch=p.pitch,
+            out = self.acoustic.model.infer(torch.tensor([ids], device=self.device), self.acoustic.stats, speed=p.speed, pitch=p.pitch,
                                             energy=p.energy)
-        return {k: v[0] for k, v in out.items()}
+        return {k: v[0].cpu() for k, v in out.items()}
 
     def clause_chunks(self, clause: str, prosody: Prosody) -> Iterator[np.ndarray]:
         """int16 chunks of one clause as the vocoder produces them."""
         mel = self.mel(clause, prosody)["mel"]
         if mel.shape[-1] == 0:
+            return
+        if self.batched_vocoder is not None:  # one batch with the other calls' clauses
+            yield to_int16(self.batched_vocoder(mel))
             return
         for chunk in self.vocoder.stream(mel, chunk_frames=self.chunk_frames):
             yield to_int16(chunk)

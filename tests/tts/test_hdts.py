@@ -59,6 +59,25 @@ def test_per_call_prosody_overrides_the_synthesizers(tiny) -> None:
     assert tiny.synthesize(TEXT).size == normal.size  # the override did not stick
 
 
+def test_concurrent_calls_share_vocoder_batches_and_get_their_own_audio(tmp_path: Path) -> None:
+    """The GPU node's mode (run here on the CPU): clauses of concurrent calls are vocoded as one batch, and each
+    call gets the same audio it would get alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    voice, vocoder = str(tiny_voice(tmp_path / "voice.pt")), tiny_vocoder(tmp_path / "voc.pt")
+    alone = make_synthesizer("hdts", voice=voice, vocoder=vocoder).load()
+    shared = make_synthesizer("hdts", voice=voice, vocoder=vocoder, batch=True, max_wait_ms=200).load()
+    texts = ["안녕하세요.", "식사는 하셨어요?", "내일 오후에 다시 전화드릴게요.", "네 분 예약되었습니다."]
+    with ThreadPoolExecutor(len(texts)) as pool:
+        together = list(pool.map(shared.synthesize, texts))
+    assert max(shared.batched_vocoder.batcher.batch_sizes) > 1
+    for text, audio in zip(texts, together):
+        single = alone.synthesize(text)
+        assert audio.shape == single.shape, text
+        assert np.abs(audio.astype(np.int32) - single.astype(np.int32)).max() <= 2, text
+    shared.batched_vocoder.close()
+
+
 def test_bad_checkpoints_give_clear_errors(tmp_path: Path) -> None:
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"\x00" * 100)

@@ -68,8 +68,8 @@ def read(path: Path) -> dict:
     return payload
 
 
-def load_acoustic(path: Path) -> Acoustic:
-    """The model of a checkpoint (training or exported), in eval mode on the CPU."""
+def load_acoustic(path: Path, device: str = "cpu") -> Acoustic:
+    """The model of a checkpoint (training or exported), in eval mode on ``device``."""
     payload = read(path)
     model = AcousticModel(AcousticConfig.from_dict(payload["config"]))
     state = {k: v.float() if v.is_floating_point() else v for k, v in payload["model"].items()}
@@ -77,7 +77,7 @@ def load_acoustic(path: Path) -> Acoustic:
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: weights do not match its config: {exc}") from exc
-    model.eval()
+    model.to(device).eval()
     return Acoustic(model, Stats(**payload["stats"]), tuple(payload["symbols"]), MelConfig.from_dict(payload["mel"]),
                     int(payload.get("step", 0)), Path(path))
 
