@@ -201,6 +201,8 @@ def print_summary(console: Console, result: DemoResult, database_url: str) -> No
         return
     answers = Table("question", "answer", title="Answers the agent extracted")
     for key, value in (record.answers or {}).items():
+        if value in ([], "", None):  # e.g. no symptoms named
+            continue
         answers.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
     console.print(answers)
     if record.flags:
