@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from tts.acoustic.model import AcousticConfig, AcousticModel, Stats
 from tts.features import MelConfig
+from tts.torch_files import load_weights, save_atomic
 
 FORMAT = "carecall-hdts-acoustic"
 VERSION = 1
@@ -39,25 +38,13 @@ def make_payload(model: AcousticModel, stats: Stats, symbols, mel: MelConfig, st
 
 
 def save(payload: dict, path: Path) -> Path:
-    """Write atomically (temporary file, then rename): a killed run never leaves a truncated checkpoint."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    return path
+    """Write atomically: a killed run never leaves a truncated checkpoint."""
+    return save_atomic(payload, path)
 
 
 def read(path: Path) -> dict:
     """The raw payload, validated as this format."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"acoustic checkpoint {path} does not exist")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a corrupt or foreign file
-        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
-        raise CheckpointError(f"{path} is not a readable torch checkpoint ({type(exc).__name__}: {first})") from exc
+    payload = load_weights(path, CheckpointError, "acoustic checkpoint")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a carecall HDTS acoustic checkpoint (expected format {FORMAT!r})")
     if payload.get("version", 0) > VERSION:

@@ -15,10 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from tts.features import MelConfig
+from tts.torch_files import load_weights, save_atomic
 from tts.vocoder.base import Vocoder, VocoderError
 from tts.vocoder.hifigan import HiFiGANConfig, HiFiGANGenerator, universal_checkpoint
 from tts.vocoder.layers import legacy_weight_norm_keys, remove_weight_norm
@@ -67,21 +67,12 @@ def save_checkpoint(path: Path, generator: nn.Module, mel_config: MelConfig, **e
     state = {"format": FORMAT, "version": VERSION, "kind": kind_of(generator),
              "generator_config": generator_config(generator), "mel_config": mel_config.to_dict(),
              "generator": {k: v.detach().cpu() for k, v in generator.state_dict().items()}, **extra}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
-    return path
+    return save_atomic(state, path)
 
 
 def read_checkpoint(path: Path) -> dict:
     """The checkpoint dict, or a ``VocoderError`` saying why the file is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise VocoderError(f"no vocoder checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several kinds for a file that is not a checkpoint
-        raise VocoderError(f"{path} is not a readable vocoder checkpoint: {type(exc).__name__}: {exc}") from exc
+    state = load_weights(path, VocoderError, "vocoder checkpoint")
     if not isinstance(state, dict) or "generator" not in state:
         raise VocoderError(f"{path} holds no generator weights (expected a dict with a 'generator' entry)")
     if state.get("format", FORMAT) != FORMAT:
