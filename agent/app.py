@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from loguru import logger
 
-from agent.call import CallListener, CallRunner
+from agent.call.runner import CallListener, CallRunner
 from agent.dashboard import chain_listeners, mount_dashboard
-from agent.engines import Engines
+from agent.call.engines import Engines
 from agent.settings import Settings
 from agent.store import CallStore
 from telephony.routes import TelephonyConfig, make_router

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     scenario: str = "care_call"
     lines_file: Path | None = Field(
-        None, description="YAML mapping inbound numbers to a scenario and a venue (agent/lines.py); none: the default scenario answers."
+        None, description="YAML mapping inbound numbers to a scenario and a venue (agent/call/lines.py); none: the default scenario answers."
     )
 
     llm_url: str | None = Field(

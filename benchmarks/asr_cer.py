@@ -66,7 +66,7 @@ HINTS = {
 
 def persona_sentences() -> list[tuple[str, str]]:
     """Every line the simulator's care-call personas say, with the question it answers."""
-    from telephony.personas import load_persona
+    from telephony.simulator.personas import load_persona
 
     out = []
     for name in ("well", "fever_cough", "fall_low_mood"):

@@ -27,8 +27,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.demo import CallerVoice, simulate  # noqa: E402
-from telephony.personas import load_persona  # noqa: E402
+from agent.cli.demo import CallerVoice, simulate  # noqa: E402
+from telephony.simulator.personas import load_persona  # noqa: E402
 
 
 def _free_port() -> int:

@@ -36,7 +36,7 @@ def _scenario(name: str):
 
 @lru_cache(maxsize=64)
 def _persona(name: str):
-    from telephony.personas import load_persona
+    from telephony.simulator.personas import load_persona
 
     return load_persona(name)
 

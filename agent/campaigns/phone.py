@@ -36,7 +36,7 @@ class PhoneSimulatorPlacer:
         return "CA" + uuid.uuid4().hex
 
     async def place(self, claim: Claim, progress: Progress) -> Outcome:
-        from telephony.simulator import PhoneSimulator, dial
+        from telephony.simulator.phone import PhoneSimulator, dial
 
         result = self.network.result(claim)
         await progress("ringing")
@@ -63,7 +63,7 @@ class PhoneSimulatorPlacer:
         return Outcome("failed", None, "the agent kept no call record for the simulated call")
 
     async def _voice(self, persona):
-        from agent.demo import CallerVoice
+        from agent.cli.demo import CallerVoice
 
         if persona.voice not in self._voices:
             voice = CallerVoice(persona)

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from loguru import logger
 from starlette.middleware.sessions import SessionMiddleware
 
-from agent.call import CallEvent, CallListener
+from agent.call.runner import CallEvent, CallListener
 from agent.dashboard import filters
 from agent.dashboard.audit import AuditLog
 from agent.dashboard.bookings import BookingList

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from loguru import logger
 
-from agent.call import CallEvent
+from agent.call.runner import CallEvent
 from agent.dashboard.calls import severity_rank
 from agent.store import CallRecord, CallStore
 

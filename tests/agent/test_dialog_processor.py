@@ -8,7 +8,7 @@ from pipecat.frames.frames import EndWorkerFrame, LLMContextFrame, OutputTranspo
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.tests.utils import SleepFrame, run_test
 
-from agent.dialog_processor import DialogProcessor
+from agent.call.dialog_processor import DialogProcessor
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.lines import LinesError, load_lines
+from agent.call.lines import LinesError, load_lines
 
 GOOD = """
 lines:

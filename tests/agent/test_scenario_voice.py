@@ -6,9 +6,9 @@ import pytest
 from pipecat.frames.frames import TTSAudioRawFrame, TTSSpeakFrame
 from pipecat.tests.utils import SleepFrame, run_test
 
-from agent.call import scenario_prosody
+from agent.call.runner import scenario_prosody
 from agent.settings import Settings
-from agent.speech_services import SynthesizerTTSService
+from agent.call.speech_services import SynthesizerTTSService
 from dialog import load_scenario
 from tts import Prosody
 

@@ -20,7 +20,7 @@ from pipecat.frames.frames import (
 from pipecat.pipeline.worker import PipelineParams
 from pipecat.tests.utils import SleepFrame, run_test
 
-from agent.speech_services import RecognizerSTTService, SynthesizerTTSService
+from agent.call.speech_services import RecognizerSTTService, SynthesizerTTSService
 
 
 @dataclass

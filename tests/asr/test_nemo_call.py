@@ -25,12 +25,12 @@ def _free_port() -> int:
 
 async def test_reservation_call_with_the_nemo_engine(tmp_path):
     from agent.app import create_app
-    from agent.demo import CallerVoice, serve_in_background, simulate
-    from agent.engines import Engines
+    from agent.cli.demo import CallerVoice, serve_in_background, simulate
+    from agent.call.engines import Engines
     from agent.settings import Settings
     from agent.store import CallStore, migrate
-    from agent.streaming_stt import StreamingSTTService
-    from telephony.personas import load_persona
+    from agent.call.streaming_stt import StreamingSTTService
+    from telephony.simulator.personas import load_persona
 
     settings = Settings(data_dir=tmp_path / "var", port=_free_port(), asr_engine="nemo")
     engines = await asyncio.to_thread(Engines.load, settings)

@@ -18,7 +18,7 @@ from pipecat.frames.frames import (  # noqa: E402
 from pipecat.pipeline.worker import PipelineParams  # noqa: E402
 from pipecat.tests.utils import SleepFrame, run_test  # noqa: E402
 
-from agent.streaming_stt import StreamingSTTService, make_stt_service  # noqa: E402
+from agent.call.streaming_stt import StreamingSTTService, make_stt_service  # noqa: E402
 from asr import make_recognizer  # noqa: E402
 
 
@@ -75,6 +75,6 @@ async def test_silence_between_turns_is_not_recognised_and_turns_are_independent
 
 
 async def test_the_segmented_service_is_kept_for_segment_engines():
-    from agent.speech_services import RecognizerSTTService
+    from agent.call.speech_services import RecognizerSTTService
 
     assert isinstance(make_stt_service(make_recognizer("whisper")), RecognizerSTTService)

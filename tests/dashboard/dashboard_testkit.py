@@ -20,7 +20,7 @@ from agent.settings import Settings
 from agent.store import CallStore, SqlBookingBook, migrate
 from dialog import DialogSession, load_scenario
 from dialog.session import SEOUL
-from telephony.personas import load_persona
+from telephony.simulator.personas import load_persona
 
 PASSWORDS = {"hana": "hana-admin-pw", "minjun": "minjun-operator-pw"}
 

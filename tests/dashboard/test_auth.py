@@ -133,7 +133,7 @@ def test_logout_ends_the_session(env):
 
 
 def test_users_command_adds_an_admin_who_can_log_in(tmp_path, monkeypatch):
-    from agent.cli import app as cli
+    from agent.cli.main import app as cli
     from agent.store import CallStore
 
     monkeypatch.setenv("CARECALL_DATA_DIR", str(tmp_path))

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from agent.call import CallEvent
-from agent.demo import CallerVoice, serve_in_background, simulate
+from agent.call.runner import CallEvent
+from agent.cli.demo import CallerVoice, serve_in_background, simulate
 from agent.app import create_app
-from agent.engines import Engines
+from agent.call.engines import Engines
 from agent.settings import Settings
 from agent.store import CallRecord, CallStore, migrate
-from telephony.personas import load_persona
-from telephony.simulator import SimulatedCall
+from telephony.simulator.personas import load_persona
+from telephony.simulator.phone import SimulatedCall
 
 
 def free_port() -> int:

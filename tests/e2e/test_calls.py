@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 import websockets
 
-from agent.call import new_call_sid
-from agent.demo import serve_in_background
+from agent.call.runner import new_call_sid
+from agent.cli.demo import serve_in_background
 from agent.app import create_app
 from agent.store import CallStore, migrate
 from dialog.session import SEOUL
 from telephony import protocol
-from telephony.personas import load_persona
-from telephony.simulator import dial
+from telephony.simulator.personas import load_persona
+from telephony.simulator.phone import dial
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 import pytest
 
-from telephony.personas import PersonaError, builtin_personas, load_persona
+from telephony.simulator.personas import PersonaError, builtin_personas, load_persona
 
 
 def test_builtin_personas_load():

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from telephony import protocol
 from telephony.routes import CLOSE_INTERNAL_ERROR, CLOSE_POLICY_VIOLATION, CLOSE_START_TIMEOUT, TelephonyConfig, make_router
-from telephony.simulator import parse_stream_twiml
+from telephony.simulator.phone import parse_stream_twiml
 
 TOKEN = "test-auth-token"
 CALL = "CA" + "a" * 32

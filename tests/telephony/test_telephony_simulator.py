@@ -5,8 +5,8 @@ import wave
 import pytest
 from telephony_testkit import FakeAgent, Prompt, fake_agent_server, tone_voice
 
-from telephony.personas import Persona, load_persona
-from telephony.simulator import PhoneSimulator
+from telephony.simulator.personas import Persona, load_persona
+from telephony.simulator.phone import PhoneSimulator
 
 FAST = {"quiet_s": 0.3, "pause_s": 0.1, "max_duration_s": 20}
 
@@ -113,7 +113,7 @@ async def test_dial_and_call_through_the_real_router():
     from telephony.codec import peak, ulaw_decode
     from telephony.protocol import Media, parse_message
     from telephony.routes import TelephonyConfig, make_router
-    from telephony.simulator import dial
+    from telephony.simulator.phone import dial
 
     starts, voiced = [], []
 

@@ -1,6 +1,6 @@
 import xml.etree.ElementTree as ET
 
-from telephony.simulator import parse_stream_twiml
+from telephony.simulator.phone import parse_stream_twiml
 from telephony.twiml import stream_twiml
 
 

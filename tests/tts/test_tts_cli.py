@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from agent.cli import app
+from agent.cli.main import app
 
 sys.path.insert(0, str(Path(__file__).parent))
 from hdts_testkit import TINY, make_kss_corpus, tiny_vocoder  # noqa: E402

@@ -35,13 +35,13 @@ from pipecat.turns.user_stop.speech_timeout_user_turn_stop_strategy import (
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
-from agent.dialog_processor import DialogProcessor
-from agent.engines import Engines
-from agent.lines import load_lines
-from agent.recording import CallRecording
+from agent.call.dialog_processor import DialogProcessor
+from agent.call.engines import Engines
+from agent.call.lines import load_lines
+from agent.call.recording import CallRecording
 from agent.settings import Settings
-from agent.speech_services import SynthesizerTTSService
-from agent.streaming_stt import make_stt_service
+from agent.call.speech_services import SynthesizerTTSService
+from agent.call.streaming_stt import make_stt_service
 from agent.store import CallStore, SqlBookingBook
 from dialog import DialogSession, Reply
 from telephony.routes import StreamStart

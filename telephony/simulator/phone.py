@@ -32,7 +32,7 @@ from loguru import logger
 
 from telephony import protocol
 from telephony.codec import peak, to_phone, ulaw_decode
-from telephony.personas import Persona
+from telephony.simulator.personas import Persona
 from telephony.protocol import Clear, Mark, Media, ProtocolError, parse_message
 
 Voice = Callable[[str], tuple[np.ndarray, int]]  # text → (int16 mono pcm, sample rate)

@@ -1,6 +1,6 @@
 """``carecall asr train|eval|export``: NeMo recipes for the streaming recogniser.
 
-Register with ``app.add_typer(asr_app, name="asr")`` in ``agent/cli.py``. NeMo is imported only inside the
+Register with ``app.add_typer(asr_app, name="asr")`` in ``agent/cli/main.py``. NeMo is imported only inside the
 commands, so ``carecall --help`` stays fast.
 """
 

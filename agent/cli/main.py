@@ -14,13 +14,13 @@ from agent.settings import Settings
 app = typer.Typer(help="Korean AI care-call and reservation voice agent.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-from agent.cli_users import users_app  # noqa: E402
+from agent.cli.users import users_app  # noqa: E402
 app.add_typer(users_app, name="user")
-from agent.cli_campaign import campaign_app  # noqa: E402
+from agent.cli.campaign import campaign_app  # noqa: E402
 app.add_typer(campaign_app, name="campaign")
-from agent.cli_asr import asr_app  # noqa: E402
+from asr.recipes.cli import asr_app  # noqa: E402
 app.add_typer(asr_app, name="asr")
-from agent.cli_tts import tts_app  # noqa: E402
+from tts.recipes.cli import tts_app  # noqa: E402
 app.add_typer(tts_app, name="tts")
 console = Console()
 
@@ -49,7 +49,7 @@ def demo(
 ) -> None:
     """Run a simulated Korean care call end to end: server, phone simulator, live transcript, summary."""
     _quiet_logs(verbose)
-    from agent.demo import run_demo
+    from agent.cli.demo import run_demo
 
     settings = Settings()
     overrides: dict = {"port": port}
@@ -67,7 +67,7 @@ def serve(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     import uvicorn
 
     from agent.app import create_app
-    from agent.engines import Engines
+    from agent.call.engines import Engines
     from agent.store import CallStore, migrate
 
     settings = Settings()
@@ -86,7 +86,7 @@ def call(
 ) -> None:
     """Dial a running agent server with the phone simulator (as Twilio would) and print the call."""
     _quiet_logs(False)
-    from agent.demo import simulate_call
+    from agent.cli.demo import simulate_call
 
     result = asyncio.run(simulate_call(url, persona, console))
     raise typer.Exit(0 if result.completed else 1)

@@ -21,12 +21,12 @@ from rich.panel import Panel
 from rich.table import Table
 
 from agent.app import create_app
-from agent.call import CallEvent, new_call_sid
-from agent.engines import Engines
+from agent.call.runner import CallEvent, new_call_sid
+from agent.call.engines import Engines
 from agent.settings import Settings
 from agent.store import CallRecord, CallStore, migrate
-from telephony.personas import Persona, load_persona
-from telephony.simulator import PhoneSimulator, SimulatedCall, dial
+from telephony.simulator.personas import Persona, load_persona
+from telephony.simulator.phone import PhoneSimulator, SimulatedCall, dial
 
 AGENT_NUMBER = "+8215881234"  # the care centre's line in the simulation
 

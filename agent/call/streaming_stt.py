@@ -153,6 +153,6 @@ def make_stt_service(recognizer, **kwargs) -> STTService:
     """The streaming service for a recogniser with sessions (nemo engines), else the segmented one."""
     if callable(getattr(recognizer, "session", None)):
         return StreamingSTTService(recognizer, **kwargs)
-    from agent.speech_services import RecognizerSTTService
+    from agent.call.speech_services import RecognizerSTTService
 
     return RecognizerSTTService(recognizer, **kwargs)

@@ -228,7 +228,7 @@ def dialer(
 
 def _run_here(settings: Settings, service, campaign_id: str, placer: str, url: str | None) -> None:
     from agent.campaigns.runtime import backend, make_placer, run_embedded
-    from agent.cli import _quiet_logs
+    from agent.cli.main import _quiet_logs
     from agent.store import CallStore
 
     _quiet_logs(False)  # the progress bar says it; warnings still show

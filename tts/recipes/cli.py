@@ -1,6 +1,6 @@
 """``carecall tts prepare|train-acoustic|train-vocoder|synthesize``: recipes of the HDTS-style voice.
 
-Register with ``app.add_typer(tts_app, name="tts")`` in ``agent/cli.py``. torch and NeMo are imported only
+Register with ``app.add_typer(tts_app, name="tts")`` in ``agent/cli/main.py``. torch and NeMo are imported only
 inside the commands, so ``carecall --help`` stays fast.
 """
 
