@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from loguru import logger
 
-from agent.call.runner import CallListener, CallRunner
+from agent.call.events import CallListener
+from agent.call.runner import CallRunner
 from agent.dashboard import chain_listeners, mount_dashboard
 from agent.call.engines import Engines
 from agent.settings import Settings

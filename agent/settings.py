@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dialog.flags import SEVERITIES
 
 
 class Settings(BaseSettings):
@@ -16,6 +18,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="Where the database, recordings and caches live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")
+    cache_dir: Path | None = Field(
+        None, description="Derived files kept across restarts (CARECALL_CACHE_DIR; the nemo-onnx export reads it "
+        "too); the synthesised clause audio goes to its tts-cache folder. Default: data_dir."
+    )
 
     host: str = "127.0.0.1"
     port: int = 8765
@@ -47,6 +53,11 @@ class Settings(BaseSettings):
     tts_batch: bool = Field(False, description="hdts: batch the vocoder across concurrent calls (GPU node).")
     tts_pitch: float = Field(1.0, description="F0 factor (hdts, espeak); a scenario's `voice:` block overrides it.")
     tts_energy: float = Field(1.0, description="Loudness factor; a scenario's `voice:` block overrides it.")
+    tts_cache_mb: int = Field(256, description="Bound of the on-disk clause audio cache (0 = no disk cache).")
+    tts_prewarm: bool = Field(
+        True, description="At start-up, synthesise every fixed prompt of the scenario (greetings before serving, the "
+        "rest in the background), and each callee's personal lines when their call starts."
+    )
 
     scenario: str = "care_call"
     lines_file: Path | None = Field(
@@ -61,8 +72,24 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(2.5, description="Longest wait for the language model before the script is used.")
     silence_timeout_s: float = Field(6.0, description="Caller silence before the agent re-prompts.")
     max_call_s: float = Field(600.0, description="Hard cap on one call's length.")
-    vad_stop_s: float = Field(0.3, description="Trailing silence that ends a caller's speech segment.")
-    turn_stop_s: float = Field(0.3, description="Extra wait after speech ends before the turn is over.")
+    # --- turn-taking (agent/call/turn_taking.py; measured in docs/BENCHMARKS.md) ---
+    vad_stop_s: float = Field(
+        0.2, description="Silence that ends a speech segment; Smart Turn then judges whether the caller has "
+        "finished (0.2 s: the silence Smart Turn v3 is trained and benchmarked with)."
+    )
+    turn_fallback_s: float = Field(
+        1.3, description="When Smart Turn says the caller has not finished, this much more silence (after "
+        "vad_stop_s) ends the turn anyway: 1.5 s in all, longer than an elderly caller's pause inside an answer "
+        "(~0.5-1.2 s), short enough not to leave dead air when Smart Turn misjudges a short phone answer."
+    )
+    turn_merge_window_s: float = Field(
+        1.5, description="A caller who goes on talking before the agent's reply has played this long was still "
+        "answering: the reply stops and both parts are heard as one turn (the dialog advances once)."
+    )
+    asr_speculative: bool = Field(
+        True, description="Whisper: start recognising at the first silent frame of a pause, so the transcript "
+        "is ready when the turn ends; discarded if the caller goes on."
+    )
 
     # --- operator dashboard (agent/dashboard) ---
     dashboard_secret_key: str | None = Field(
@@ -81,6 +108,14 @@ class Settings(BaseSettings):
     smtp_from: str = "carecall@localhost"
     smtp_to: str | None = Field(None, description="Comma-separated recipients of flag alerts.")
     email_min_severity: str = Field("high", description="low | medium | high | critical")
+
+    @field_validator("webhook_min_severity", "email_min_severity")
+    @classmethod
+    def _known_severity(cls, value: str) -> str:
+        """A misspelt minimum would otherwise let every alert through (or none): refuse it at start-up."""
+        if value not in SEVERITIES:
+            raise ValueError(f"'{value}' is not a severity; expected one of {', '.join(SEVERITIES)}")
+        return value
 
     # --- outbound campaigns (agent/campaigns); redis_url set = scheduler and dialers share Redis ---
     campaign_prefix: str = Field("carecall:campaigns", description="Redis key prefix of the job stream and caps.")
@@ -107,11 +142,18 @@ class Settings(BaseSettings):
         """Keyword arguments of ``tts.make_synthesizer`` for the configured engine."""
         voice = self.tts_voice or {"kokoro": "jm_kumo"}.get(self.tts_engine)
         options = {"voice": voice, "speed": self.tts_speed, "pitch": self.tts_pitch, "energy": self.tts_energy}
+        if self.tts_cache_mb > 0:
+            options.update(cache_dir=self.tts_cache_dir, cache_max_bytes=self.tts_cache_mb << 20)
         if self.tts_engine == "hdts" and self.tts_vocoder:
             options["vocoder"] = self.tts_vocoder
         if self.tts_engine == "hdts":
             options.update(device=self.tts_device, batch=self.tts_batch)
         return options
+
+    @property
+    def tts_cache_dir(self) -> Path:
+        """Where synthesised clause audio is kept between runs (``tts.disk_cache``)."""
+        return (self.cache_dir or self.data_dir) / "tts-cache"
 
     @property
     def recordings_dir(self) -> Path:

@@ -12,6 +12,9 @@ so ``from asr.itn import normalize`` costs nothing.
 """
 from __future__ import annotations
 
-from asr.base import ENGINES, ModelError, Recognizer, Transcript, make_recognizer
+from asr.base import ModelError, Recognizer, StreamingRecognizer, StreamSession, Transcript
+from asr.factory import ENGINES, make_recognizer
 
-__all__ = ["ENGINES", "ModelError", "Recognizer", "Transcript", "make_recognizer"]
+__all__ = [
+    "ENGINES", "ModelError", "Recognizer", "StreamSession", "StreamingRecognizer", "Transcript", "make_recognizer",
+]

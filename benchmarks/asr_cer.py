@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -85,24 +84,14 @@ ENGINES = {
     "whisper-b5-hint": ("whisper", {"beam_size": 5}, True),
     "vosk": ("vosk", {}, False),
 }
-_STRIP = re.compile(r"[\s.,?!~·\-'\"]+")
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def cer(refs: list[str], hyps: list[str]) -> float:
+    """Corpus CER after Korean ITN on both sides, spaces and punctuation removed."""
     from asr.itn import normalize
+    from asr.metrics import corpus_cer, without_punctuation
 
-    pairs = [(_STRIP.sub("", normalize(r)), _STRIP.sub("", normalize(h))) for r, h in zip(refs, hyps)]
-    return sum(edit_distance(r, h) for r, h in pairs) / max(1, sum(len(r) for r, _ in pairs))
+    return corpus_cer(refs, hyps, clean=lambda s: without_punctuation(normalize(s)))
 
 
 def synthesise(voice: str, wav_dir: str | None) -> tuple[list, str]:

@@ -5,12 +5,21 @@ latency per agent turn (end of the caller's speech → first agent audio on the 
 it), and the server process's peak resident memory (sampled from /proc every 100 ms, children included).
 
     .venv/bin/python benchmarks/call_latency.py --personas well fever_cough fall_low_mood
+
+``--concurrent 1 4`` instead places calls N at a time (max(N, personas) calls a round, personas taken in turn:
+with N=1 a round is the default run) and reports p50/p95/max of
+voice-to-voice and greeting latency per N and phase: ``cold`` (a fresh server process with an empty clause cache
+folder), ``warm`` (the same server, a second round) and ``restarted`` (a fresh process reading the first one's
+disk cache). Each server gets its own data and cache folder (``CARECALL_DATA_DIR``, ``CARECALL_CACHE_DIR``); other
+``CARECALL_*`` variables pass through (e.g. ``CARECALL_TTS_PREWARM=false CARECALL_TTS_CACHE_MB=0`` for the server
+without prompt prewarming and disk cache). The load average is printed with every figure: the box may be shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
@@ -19,16 +28,20 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.cli.demo import CallerVoice, simulate  # noqa: E402
+from agent.cli.demo import persona_voice, simulate  # noqa: E402
 from telephony.simulator.personas import load_persona  # noqa: E402
+from telephony.simulator.phone import SimulatedCall  # noqa: E402
 
 
 def _free_port() -> int:
@@ -74,37 +87,133 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 180) -> flo
     raise TimeoutError("server did not become healthy")
 
 
+@dataclass
+class Server:
+    url: str
+    startup_s: float
+    memory: PeakMemory
+
+
+@contextlib.contextmanager
+def _server(data_dir: str) -> Iterator[Server]:
+    """``carecall serve`` in its own process, data and caches under ``data_dir``, until the block exits."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, CARECALL_PORT=str(port), CARECALL_DATA_DIR=data_dir,
+               CARECALL_CACHE_DIR=str(Path(data_dir) / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    memory = PeakMemory(proc.pid)
+    memory.start()
+    try:
+        yield Server(url, _wait_healthy(url, proc), memory)
+    finally:
+        memory.stop.set()
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 async def _run_calls(url: str, personas: list[str]) -> list[tuple[str, object]]:
     results = []
     for name in personas:
         persona = load_persona(name)
-        voice = CallerVoice(persona)
+        voice = persona_voice(persona)
         voice.load()
         voice.prepare(persona.lines())
         results.append((name, await simulate(url, persona, voice)))
     return results
 
 
+@dataclass
+class Round:
+    concurrent: int
+    phase: str  # cold | warm | restarted
+    calls: list[SimulatedCall]
+    load: tuple[float, float]  # 1-minute load average at the round's start and end
+    startup_s: float | None = None  # server start-up, for the round that follows one
+
+
+async def _concurrent_calls(url: str, personas: list[str], voices: dict[str, object], n: int) -> list[SimulatedCall]:
+    """max(n, len(personas)) calls, personas taken in turn, ``n`` of them on the line at any time."""
+    chosen = [personas[i % len(personas)] for i in range(max(n, len(personas)))]
+    lines = asyncio.Semaphore(n)
+
+    async def call(name: str) -> SimulatedCall:
+        async with lines:
+            return await simulate(url, load_persona(name), voices[name])
+
+    return list(await asyncio.gather(*(call(name) for name in chosen)))
+
+
+def _round(server: Server, personas: list[str], voices: dict[str, object], n: int, phase: str,
+           startup: bool) -> Round:
+    load_before = os.getloadavg()[0]
+    calls = asyncio.run(_concurrent_calls(server.url, personas, voices, n))
+    done = Round(n, phase, calls, (load_before, os.getloadavg()[0]), server.startup_s if startup else None)
+    print("round done: " + " | ".join(_row(done)), flush=True)  # kept even if a later round never ends
+    return done
+
+
+def _by_concurrency(personas: list[str], counts: list[int]) -> list[Round]:
+    """Per N: a fresh server with empty caches (cold, then warm), then a fresh process on the same disk cache."""
+    voices = {}
+    for name in dict.fromkeys(personas):  # the callers' lines, made before any server runs
+        persona = load_persona(name)
+        voices[name] = persona_voice(persona)
+        voices[name].load()
+        voices[name].prepare(persona.lines())
+    rounds = []
+    for n in counts:
+        with tempfile.TemporaryDirectory() as data_dir:
+            with _server(data_dir) as server:
+                rounds.append(_round(server, personas, voices, n, "cold", startup=True))
+                rounds.append(_round(server, personas, voices, n, "warm", startup=False))
+            with _server(data_dir) as server:
+                rounds.append(_round(server, personas, voices, n, "restarted", startup=True))
+    return rounds
+
+
+def _stats(values: list[float]) -> str:
+    if not values:
+        return "-"
+    p50, p95 = np.percentile(values, [50, 95])
+    return f"{p50:.2f} / {p95:.2f} / {max(values):.2f}"
+
+
+def _row(r: Round) -> list[str]:
+    v2v = [x for call in r.calls for x in call.latencies_s if x is not None]
+    greet = [call.greeting_latency_s for call in r.calls if call.greeting_latency_s is not None]
+    ok = sum(1 for call in r.calls if call.completed)
+    return [str(r.concurrent), r.phase, f"{ok}/{len(r.calls)}", str(len(v2v)), _stats(v2v), _stats(greet),
+            f"{r.load[0]:.2f}→{r.load[1]:.2f}", f"{r.startup_s:.1f}" if r.startup_s is not None else ""]
+
+
+def _print_rounds(rounds: list[Round]) -> None:
+    table = Table("N", "phase", "calls ok", "turns", "v2v p50 / p95 / max (s)", "greeting p50 / p95 / max (s)",
+                  "load 1-min (start→end)", "start-up (s)",
+                  title="Concurrent simulated calls against `carecall serve` (wire-side timings)")
+    for r in rounds:
+        table.add_row(*_row(r))
+    console = Console(width=160)
+    console.print(table)
+    console.print(f"{os.cpu_count()} CPUs; CARECALL_ overrides: "
+                    + (", ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("CARECALL_"))
+                       or "none"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--personas", nargs="+", default=["well", "fever_cough", "fall_low_mood"])
+    parser.add_argument("--concurrent", nargs="+", type=int, metavar="N",
+                        help="place N calls at once, for each N given: cold, warm and restarted rounds")
     args = parser.parse_args()
+    if args.concurrent:
+        _print_rounds(_by_concurrency(args.personas, args.concurrent))
+        return
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = dict(os.environ, CARECALL_PORT=str(port), CARECALL_DATA_DIR=data_dir)
-        proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        memory = PeakMemory(proc.pid)
-        memory.start()
-        try:
-            startup_s = _wait_healthy(url, proc)
-            results = asyncio.run(_run_calls(url, args.personas))
-        finally:
-            memory.stop.set()
-            proc.terminate()
-            proc.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as data_dir, _server(data_dir) as server:
+        startup_s, memory = server.startup_s, server.memory
+        results = asyncio.run(_run_calls(server.url, args.personas))
 
     table = Table("persona", "greeting (s)", "turns", "v2v median (s)", "v2v worst (s)", "clears",
                   title="Simulated calls against `carecall serve` (wire-side timings)")

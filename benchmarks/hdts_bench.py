@@ -28,7 +28,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from tts_bench import SENTENCES, edit_distance, mulaw_8k  # noqa: E402
+from asr.channel import telephone_band  # noqa: E402
+from asr.metrics import corpus_cer, letters_and_digits  # noqa: E402
+from tts_bench import SENTENCES  # noqa: E402
 
 
 def scenario_prompts(per_scenario: int = 12) -> dict[str, list[str]]:
@@ -47,13 +49,10 @@ def scenario_prompts(per_scenario: int = 12) -> dict[str, list[str]]:
 
 
 def cer(refs: list[str], hyps: list[str]) -> float:
+    """Corpus CER with digits read out (``tts.text.normalize``), then only letters and digits kept."""
     from tts.text import normalize
 
-    def clean(s: str) -> str:
-        return re.sub(r"[^가-힣a-zA-Z0-9]", "", normalize(s))
-
-    pairs = [(clean(r), clean(h)) for r, h in zip(refs, hyps)]
-    return sum(edit_distance(r, h) for r, h in pairs) / max(1, sum(len(r) for r, _ in pairs))
+    return corpus_cer(refs, hyps, clean=lambda s: letters_and_digits(normalize(s)))
 
 
 def run_hdts(texts: list[str], voice: str | None, vocoder: str | None) -> tuple[dict, list[tuple[np.ndarray, int]]]:
@@ -146,7 +145,7 @@ def transcribe_all(asr, audio: list[tuple[np.ndarray, int]]) -> tuple[list[str],
     for wav, rate in audio:
         wav = wav / max(1e-3, float(np.abs(wav).max())) * 0.9 if wav.size else wav
         clean.append(hyp(soxr.resample(wav, rate, 16000).astype(np.float32)))
-        tel.append(hyp(mulaw_8k(wav.astype(np.float32), rate)))
+        tel.append(hyp(telephone_band(wav.astype(np.float32), rate)))
     return clean, tel
 
 

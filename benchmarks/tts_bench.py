@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/tts_bench.py --voices kokoro:jm_kumo --threads 1
     .venv/bin/python benchmarks/tts_bench.py --whisper /tmp/whisper-base  # a CTranslate2 Whisper dir
 
-CER = character edit distance / reference characters after removing spaces and punctuation (digits in the
-hypothesis are errors: it is the raw measure of offline-speech.md). The ASR is Whisper base int8, beam 5, no
+CER = character edit distance / reference characters after removing spaces and punctuation
+(``asr.metrics.corpus_cer``; digits in the hypothesis are errors: it is the raw measure of offline-speech.md).
+The phone line is ``asr.channel.telephone_band`` (8 kHz G.711 µ-law of ``telephony.codec`` and back to 16 kHz). The ASR is Whisper base int8, beam 5, no
 prompt. Time to first audio = stream() until the first chunk; RTF = synthesize() seconds / audio seconds (warm,
 cache cleared). The listener is a machine, the voice is Japanese: treat CER as an intelligibility proxy.
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -22,6 +22,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from asr.channel import telephone_band  # noqa: E402
+from asr.metrics import corpus_cer  # noqa: E402
 
 SENTENCES = [
     "네 잘 지내고 있어요",
@@ -39,35 +42,6 @@ SENTENCES = [
     "다음 주 화요일 저녁 일곱 시에 네 명 예약하고 싶어요",
     "오늘 날씨가 많이 추워요",
 ]
-_STRIP = re.compile(r"[\s.,?!~·\-'\"]+")
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
-
-def cer(refs: list[str], hyps: list[str]) -> float:
-    pairs = [(_STRIP.sub("", r), _STRIP.sub("", h)) for r, h in zip(refs, hyps)]
-    return sum(edit_distance(r, h) for r, h in pairs) / sum(len(r) for r, _ in pairs)
-
-
-def mulaw_8k(audio: np.ndarray, sr: int) -> np.ndarray:
-    """16 kHz float audio after an 8 kHz G.711 µ-law phone line."""
-    import soxr
-
-    x = np.clip(soxr.resample(audio, sr, 8000), -1, 1)
-    mu = 255.0
-    q = np.round((np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu) + 1) / 2 * 255)  # 8-bit code
-    y = np.sign(q / 255 * 2 - 1) * np.expm1(np.abs(q / 255 * 2 - 1) * np.log1p(mu)) / mu
-    return soxr.resample(y.astype(np.float32), 8000, 16000)
-
-
 def measure(engine: str, voice: str, threads: int | None, asr) -> dict:
     import soxr
 
@@ -93,14 +67,14 @@ def measure(engine: str, voice: str, threads: int | None, asr) -> dict:
         syn.cache.clear()
         audio = pcm.astype(np.float32) / 32768.0
         clean.append(soxr.resample(audio, syn.sample_rate, 16000).astype(np.float32))
-        tel.append(mulaw_8k(audio, syn.sample_rate))
+        tel.append(telephone_band(audio, syn.sample_rate))
     hyp = lambda a: "".join(s.text for s in asr.transcribe(  # noqa: E731
         a, language="ko", beam_size=5, vad_filter=False, condition_on_previous_text=False,
         without_timestamps=True, temperature=0.0)[0]).strip()
     hyps_clean, hyps_tel = [hyp(a) for a in clean], [hyp(a) for a in tel]
     return {"name": f"{engine}/{voice}" + (f" t{threads}" if threads else ""), "load_s": load_s,
             "ttfa_s": float(np.mean(ttfa)), "ttfa_max_s": float(np.max(ttfa)), "rtf": compute / audio_s,
-            "cer_clean": cer(SENTENCES, hyps_clean), "cer_tel": cer(SENTENCES, hyps_tel),
+            "cer_clean": corpus_cer(SENTENCES, hyps_clean), "cer_tel": corpus_cer(SENTENCES, hyps_tel),
             "hyps": list(zip(SENTENCES, hyps_clean, hyps_tel))}
 
 

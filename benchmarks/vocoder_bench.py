@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from tts_bench import SENTENCES, cer  # noqa: E402
+from asr.metrics import corpus_cer  # noqa: E402
+from tts_bench import SENTENCES  # noqa: E402
 
 
 def source_audio(engine: str, n: int) -> list[tuple[str, np.ndarray]]:
@@ -137,13 +138,13 @@ def main() -> None:
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     if asr is not None:
-        print(f"| source ({args.source}, no vocoder) | | | | | | | 0 | {cer(texts, src_clean):.3f} | {cer(texts, src_phone):.3f} |")
+        print(f"| source ({args.source}, no vocoder) | | | | | | | 0 | {corpus_cer(texts, src_clean):.3f} | {corpus_cer(texts, src_phone):.3f} |")
     for name, voc in vocoders(args.pwg):
         r = measure(name, voc, items, args.chunk_frames, args.max_chunk_frames, asr)
         line = (f"| {name} | {r['params']:.2f} M | {r['rtf']:.2f} | {r['rtf_stream']:.2f} | {r['rtf_grow']:.2f} | "
                 f"{r['first']:.2f} s / {r['first_max']:.2f} s | {r['corr']:.5f} | {r['l1']:.2f} |")
         if asr is not None:
-            line += f" {cer(texts, r['clean']):.3f} | {cer(texts, r['phone']):.3f} |"
+            line += f" {corpus_cer(texts, r['clean']):.3f} | {corpus_cer(texts, r['phone']):.3f} |"
         print(line, flush=True)
 
 

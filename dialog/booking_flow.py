@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from dialog.phone_numbers import national_digits
 from dialog.reservations import Booking, BookingBook, MemoryBookingBook, Venue, check
 from dialog.understanding import booking as booking_nlu
 from dialog.understanding.answers import Finding
@@ -94,10 +95,14 @@ class BookingFlow:
         return "taken"
 
     def _route_by_intent(self, answers: dict[str, Any]) -> str:
-        return answers.get("intent") if answers.get("intent") in ("change", "cancel") else "new"
+        """'new', or 'change' / 'cancel' of the booking found; 'no_booking' when a change or a cancellation
+        was asked for but no booking has been found yet (the change and cancel actions need one)."""
+        if answers.get("intent") not in ("change", "cancel"):
+            return "new"
+        return answers["intent"] if answers.get("booking_id") is not None else "no_booking"
 
     def _find_booking(self, answers: dict[str, Any]) -> str:
-        phone = booking_nlu.normalize_phone(answers.get("phone") or "")
+        phone = national_digits(answers.get("phone") or "")
         self.found = self.book.find_by_phone(self.venue.id, phone, self.now.date()) if phone else None
         if self.found is None:
             return "not_found"
@@ -116,7 +121,7 @@ class BookingFlow:
         stored = self.book.add(
             Booking(
                 venue_id=self.venue.id,
-                phone=booking_nlu.normalize_phone(answers.get("phone") or "") or "",
+                phone=national_digits(answers.get("phone") or "") or "",
                 name=answers.get("name") or "",
                 day=_as_date(answers["date"]),
                 time=_as_time(answers["time"]),
@@ -157,7 +162,7 @@ class BookingFlow:
             out["guests"] = f"{_NATIVE_COUNT.get(party, party)} 분"
         if answers.get("name") and answers["name"] != "unknown":
             out["name"] = answers["name"]
-        if phone := booking_nlu.normalize_phone(answers.get("phone") or ""):
+        if phone := national_digits(answers.get("phone") or ""):
             out["phone"] = booking_nlu.spoken_phone(phone)
         if self.alternatives:
             out["alternatives"] = _either([say_time(t) for t in self.alternatives])

@@ -6,6 +6,15 @@ from dataclasses import dataclass
 
 from dialog.vocabulary import SEVERITIES
 
+__all__ = ["SEVERITIES", "Flag", "severity_rank"]
+
+
+def severity_rank(severity: str | None) -> int:
+    """A severity's place on the one scale, ``SEVERITIES`` (low = 0 … critical = 3), for sorting and
+    minimum-severity thresholds everywhere (dashboard queue, alerts, exports, settings); -1 for none or an
+    unknown name, so every real severity ranks above it."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -18,4 +27,4 @@ class Flag:
     @property
     def rank(self) -> int:
         """Severity as a number (low = 0 … critical = 3), for sorting and thresholds."""
-        return SEVERITIES.index(self.severity)
+        return severity_rank(self.severity)

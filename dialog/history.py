@@ -9,7 +9,7 @@ going unanswered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,12 +65,13 @@ def last_answered(past: list[PastCall]) -> PastCall | None:
     return next((c for c in reversed(past) if c.answered), None)
 
 
-def mood_trend(current: str | None, past: list[PastCall]) -> str | None:
+def mood_trend(current: str | None, past: list[PastCall], key: str = "mood") -> str | None:
     """'persisting' when this call and the two answered calls before it were all low; 'worse' when this
-    call's mood is clearly below the person's own recent average. None otherwise."""
+    call's mood is clearly below the person's own recent average. None otherwise. ``key``: the answer key
+    the mood is recorded under."""
     if current not in MOOD_SCORE:
         return None
-    recent = [c.answers["mood"] for c in past if c.answered and c.answers.get("mood") in MOOD_SCORE][-RECENT:]
+    recent = [c.answers[key] for c in past if c.answered and c.answers.get(key) in MOOD_SCORE][-RECENT:]
     if current == "low" and len(recent) >= 2 and recent[-2:] == ["low", "low"]:
         return "persisting"
     if len(recent) >= 2:
@@ -78,6 +79,39 @@ def mood_trend(current: str | None, past: list[PastCall]) -> str | None:
         if MOOD_SCORE[current] <= average - 1:
             return "worse"
     return None
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A flag no single call shows. ``about``: the answer key or symptom whose words are its evidence."""
+
+    rule: str
+    about: str | None = None
+    detail: str | None = None
+
+
+def patterns(
+    outcome: str | None,
+    answers: dict[str, Any],
+    symptoms: list[str],
+    past: list[PastCall],
+    *,
+    mood_key: str | None,
+    label: Callable[[str], str],
+) -> list[Pattern]:
+    """What this call, ending with ``outcome``, shows against the person's earlier calls: calls that keep
+    going unanswered, a mood trend (when the scenario names its mood answer), symptoms that persist."""
+    found = []
+    if outcome in UNANSWERED and (streak := unanswered_streak(past)) >= 2:
+        found.append(Pattern("repeated_no_answer", detail=f"{streak + 1}회 연속"))
+    trend = mood_trend(answers.get(mood_key), past, key=mood_key) if mood_key else None
+    if trend == "persisting":
+        found.append(Pattern("low_mood_persisting", mood_key, "3회 이상 연속"))
+    elif trend == "worse":
+        found.append(Pattern("mood_worse", mood_key))
+    for symptom, calls in persisting_symptoms(symptoms, past).items():
+        found.append(Pattern("persistent_symptom", symptom, f"{label(symptom)}, {calls}회 연속"))
+    return found
 
 
 def persisting_symptoms(current: list[str], past: list[PastCall]) -> dict[str, int]:

@@ -13,56 +13,30 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dialog.expectations import ANSWER_TYPES, GIVEN
+from dialog.history import MOOD_SCORE
 from dialog.reservations import Venue
-from dialog.vocabulary import ANSWER_KEYS, ANSWER_VALUES, FLAG_RULES, OUTCOMES, STATE_ID, SYMPTOMS
+from dialog.safety import REQUIRED_ENDINGS
+from dialog.vocabulary import ANSWER_KEYS, FLAG_RULES, OUTCOMES, STATE_ID, SYMPTOMS
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 ALIASES = {"care": "care_call", "carecall": "care_call", "booking": "reservation", "reserve": "reservation"}
 
-# What each answer type can yield: the keys allowed under a state's `acks`, `branches` and `flags`.
-EXPECT_VALUES: dict[str, frozenset[str]] = {
-    "identity": frozenset({"confirmed", "wrong_person", "busy"}),
-    "meal": ANSWER_VALUES["meal"],
-    "sleep": ANSWER_VALUES["sleep"],
-    "health": ANSWER_VALUES["health"],
-    "medication": ANSWER_VALUES["medication"],
-    "mood": ANSWER_VALUES["mood"],
-    "injury": frozenset({"severe", "hurt", "not_hurt"}),
-    "severity": frozenset({"severe", "mild"}),
-    "yes_no": frozenset({"yes", "no"}),
-    "anything_else": frozenset({"nothing", "note"}),
-    "intent": frozenset({"new", "change", "cancel"}),
-    # Free-valued answers (a date, a name …): acknowledgements and branches use the key "given".
-    "date": frozenset({"given"}),
-    "time": frozenset({"given"}),
-    "party_size": frozenset({"given"}),
-    "name": frozenset({"given"}),
-    "phone": frozenset({"given"}),
-    "booking_change": frozenset({"given"}),  # any of date / time / party size / name, to change
-    "choice": frozenset(),  # an operator's own answers: the keys of the state's `choices`
-    "none": frozenset(),
-}
-Expect = Literal[
-    "identity", "meal", "sleep", "health", "medication", "mood", "injury", "severity", "yes_no",
-    "anything_else", "intent", "date", "time", "party_size", "name", "phone", "booking_change", "choice", "none",
-]  # fmt: skip
-# Answer types whose slot an operator may name freely (a new question needs no Python).
-OPEN_SLOT_TYPES = frozenset({"yes_no", "anything_else", "choice"})
+# Answer types (`expect:`), what each can yield and which may fill an answer key of any name: the registry
+# in dialog/expectations.py. Free-valued answers (a date, a name …) use the key "given" in acks and branches.
 # What each reservation action can return: the keys of an action state's `branches` (all required).
 ACTION_RESULTS: dict[str, frozenset[str]] = {
     "check_availability": frozenset({"available", "full", "closed", "no_time", "past", "too_far", "too_many"}),
     "take_alternative": frozenset({"taken"}),
     "find_booking": frozenset({"found", "not_found"}),
-    "route_by_intent": frozenset({"new", "change", "cancel"}),
+    "route_by_intent": frozenset({"new", "change", "cancel", "no_booking"}),
     "book": frozenset({"booked", "full"}),
     "change_booking": frozenset({"changed", "full"}),
     "cancel_booking": frozenset({"cancelled"}),
 }
-# Answers that may be picked up while another question is asked ("밥은 먹었는데 잠을 못 잤어").
-ListenFor = Literal["meal", "sleep", "medication", "mood", "date", "time", "party_size"]
 END_PREFIX = "end:"
-# Endings the session itself jumps to (silence, safety rules, call-back requests).
-REQUIRED_ENDINGS = ("no_response", "emergency", "self_harm", "callback")
+# REQUIRED_ENDINGS (dialog/safety.py): the endings the session itself jumps to (silence, safety rules,
+# call-back requests).
 
 
 class _Loader(yaml.SafeLoader):
@@ -90,7 +64,7 @@ Lines = list[str]
 
 
 class State(_Model):
-    expect: Expect = "none"
+    expect: str = "none"  # the answer type: a key of dialog.expectations.ANSWER_TYPES
     prompts: Lines = []  # required unless the state is an action
     action: str | None = None  # a reservation step run on entering the state; `branches` by its result
     always_ask: bool = False  # ask even when its slot is already filled (a second try at a date, a time)
@@ -110,9 +84,15 @@ class State(_Model):
     max_retries: int | None = Field(default=None, ge=0)
     prompts_if_flagged: Lines = []  # closing: used when the call raised a medium+ flag
     # Asked instead of `prompts` when the last answered call gave a flagged answer to this question (for
-    # health: named symptoms; variables {last_symptoms}, {last_concern}).
+    # the `symptoms_answer` slot: named a symptom; variables {last_symptoms}, {last_concern}).
     prompts_if_history: Lines = []
     end: bool = False  # the call ends after this prompt (outcome: completed)
+    # While this question is asked, the answers taken in passing are these states' (instead of the
+    # scenario's `listen_for`): "어느 부분을 바꿔 드릴까요?" listens for a date, a time, a party size, a name.
+    listen_for: list[str] | None = None
+    # Said back when the answer was heard unsure (the recogniser's runner-up, a repaired near miss): "{time}요,
+    # 맞으세요?". The caller says 네, corrects it ("아니요, 일곱 시요") or says 아니요 to be asked again.
+    read_back: Lines = []
 
 
 class Silence(_Model):
@@ -138,6 +118,7 @@ class SymptomSpec(_Model):
     follow_up: str | None = None
     skip_follow_up_if: list[str] = []  # other symptoms whose follow-up already covers this one
     recall: str | None = None  # how the next call recalls it: "열이 나신다고", "{part} 아프시다고" (무릎이)
+    severe_flag: str | None = None  # raised when it is said to be bad ("너무 아파요", "많이 다쳤어요")
     acks: Lines = Field(min_length=1)
 
 
@@ -145,6 +126,13 @@ class Ending(_Model):
     outcome: str
     flag: str | None = None
     lines: Lines = Field(min_length=1)
+
+
+class SymptomsAnswer(_Model):
+    """The question a symptom answers wherever it is named: ``slot`` takes ``value`` ("health": "unwell")."""
+
+    slot: str
+    value: str
 
 
 class Voice(_Model):
@@ -163,11 +151,24 @@ class Scenario(_Model):
     silence: Silence
     unclear: Unclear
     flags: dict[str, FlagSpec]
-    symptoms: dict[str, SymptomSpec] = {}
-    listen_for: list[ListenFor] = []
-    recheck: str | None = None  # where to go when the caller changes a booking detail mid-flow
+    symptoms: dict[str, SymptomSpec] = {}  # most urgent first: acknowledged first, recalled next call
+    # A symptom named on any turn answers this question too; a later "괜찮아요" does not undo it. The call's
+    # `symptoms` are reported with it, and its question's prompts_if_history follow up the last call's.
+    symptoms_answer: SymptomsAnswer | None = None
+    unspecified_follow_up: str | None = None  # asked when the symptoms_answer value is given but no symptom named
+    # States whose answers are taken in passing while another question is asked ("밥은 먹었는데 잠을 못
+    # 잤어"): the answer fills the state's slot (which is then not asked), with its flags and acks.
+    listen_for: list[str] = []
+    # Where to go when the caller changes an answer taken in passing ("아, 8시로 해 주세요"). Without it the
+    # first answer stands.
+    recheck: str | None = None
     venue: Venue | None = None  # the default venue of a reservation line
-    unspecified_follow_up: str | None = None  # asked when "unwell" names no symptom
+    # Prompt variables that follow the time of day (Seoul): variable -> {from hour: word}, e.g.
+    # meal: {4: 아침, 10: 점심, 16: 저녁}; before the first hour the last word still holds.
+    time_of_day: dict[str, dict[int, str]] = {}
+    # Answer key compared with the person's recent calls when the call ends (mood_worse, low_mood_persisting).
+    mood_trend: str | None = None
+    purpose: str = "전화 상담을 하고 있다."  # for the language model: what this call is, in one Korean sentence
     endings: dict[str, Ending]
     states: dict[str, State] = Field(min_length=1)
     voice: Voice | None = None  # speaking style of the agent in this scenario (default: the server's)
@@ -263,6 +264,10 @@ def _check_references(sc: Scenario):
             yield ("symptoms", name, "flag"), f"flag {sym.flag!r} is not defined under flags"
         if sym.follow_up and sym.follow_up not in sc.states:
             yield ("symptoms", name, "follow_up"), f"unknown state {sym.follow_up!r}"
+        if sym.severe_flag and sym.severe_flag not in sc.flags:
+            yield ("symptoms", name, "severe_flag"), f"flag {sym.severe_flag!r} is not defined under flags"
+    yield from _check_memory(sc)
+    yield from _check_listening(sc, ("listen_for",), sc.listen_for)
     if sc.recheck and sc.recheck not in sc.states:
         yield ("recheck",), f"unknown state {sc.recheck!r}"
     if any(st.action for st in sc.states.values()) and sc.venue is None:
@@ -280,17 +285,28 @@ def _check_references(sc: Scenario):
     for sid, st in sc.states.items():
         if not STATE_ID.match(sid):
             yield ("states", sid), f"{sid!r} is not a valid state id (lowercase letters and _, e.g. meal or health.fever)"
+        kind = ANSWER_TYPES.get(st.expect)
+        if kind is None:
+            yield ("states", sid, "expect"), f"unknown answer type {st.expect!r} ({', '.join(sorted(ANSWER_TYPES))})"
+            continue
+        if kind.needs_venue and sc.venue is None:
+            yield (("states", sid, "expect"),
+                   f"answers of type {st.expect!r} are booking details: the scenario needs a venue")  # fmt: skip
+        if st.listen_for is not None:
+            yield from _check_listening(sc, ("states", sid, "listen_for"), st.listen_for)
         if st.slot is not None and st.slot not in ANSWER_KEYS:
-            if st.expect not in OPEN_SLOT_TYPES:
+            if not kind.open_slot:
                 yield ("states", sid, "slot"), f"unknown answer key {st.slot!r} (own keys need expect yes_no, choice or anything_else)"
             elif not re.fullmatch(r"[a-z][a-z0-9_]*", st.slot):
                 yield ("states", sid, "slot"), f"answer key {st.slot!r} must be lowercase letters, digits and _"
+        if st.read_back and not st.slot:
+            yield ("states", sid, "read_back"), "a read-back says an answer back: the state needs a `slot`"
         if (st.expect == "choice") != bool(st.choices):
             yield ("states", sid, "choices"), "`choices` go with `expect: choice`, and it needs them"
         if st.next is not None and not target_ok(st.next):
             yield ("states", sid, "next"), f"unknown state or ending {st.next!r}"
         values = answer_values(st)
-        all_branched = st.action is not None or (values - {"given"} and values <= set(st.branches))
+        all_branched = st.action is not None or (values - {GIVEN} and values <= set(st.branches))
         if st.next is None and not st.end and "." not in sid and not all_branched:
             yield ("states", sid, "next"), "a state needs `next` unless it has `end: true`, is a follow-up or branches on every answer"
         if st.action is not None:
@@ -321,7 +337,45 @@ def answer_values(state: State) -> frozenset[str]:
     """What an answer to ``state`` can be: its type's values, or its own `choices`."""
     if state.expect == "choice":
         return frozenset(state.choices)
-    return EXPECT_VALUES[state.expect]
+    return ANSWER_TYPES[state.expect].values
+
+
+def _check_listening(sc: Scenario, where: tuple[str, ...], state_ids: list[str]):
+    """`listen_for` names states whose answers can be heard in passing: each must exist, fill an answer
+    key and be of a type that has an in-passing reader."""
+    for index, sid in enumerate(state_ids):
+        st = sc.states.get(sid)
+        if st is None:
+            yield (*where, index), f"unknown state {sid!r}"
+        elif not st.slot:
+            yield (*where, index), f"state {sid!r} fills no answer key (`slot`)"
+        elif st.expect in ANSWER_TYPES and ANSWER_TYPES[st.expect].in_passing is None:
+            heard = ", ".join(sorted(name for name, t in ANSWER_TYPES.items() if t.in_passing))
+            yield (*where, index), f"answers of type {st.expect!r} cannot be taken in passing ({heard} can)"
+
+
+def _check_memory(sc: Scenario):
+    """The scenario-level keys that name an answer key: a state must fill it, with answers that fit."""
+    filling = {}
+    for st in sc.states.values():
+        if st.slot and st.expect in ANSWER_TYPES:
+            filling.setdefault(st.slot, set()).update(answer_values(st))
+    if (sa := sc.symptoms_answer) is not None:
+        if sa.slot not in filling:
+            yield ("symptoms_answer", "slot"), f"no state fills the answer key {sa.slot!r}"
+        elif sa.value not in filling[sa.slot]:
+            allowed = ", ".join(sorted(filling[sa.slot]))
+            yield ("symptoms_answer", "value"), f"{sa.value!r} is not an answer to {sa.slot!r} ({allowed})"
+    if sc.unspecified_follow_up and sc.symptoms_answer is None:
+        yield ("unspecified_follow_up",), "it follows up the `symptoms_answer` value: declare `symptoms_answer`"
+    if sc.mood_trend is not None and not filling.get(sc.mood_trend, set()) & set(MOOD_SCORE):
+        yield ("mood_trend",), f"no state fills the answer key {sc.mood_trend!r} with a mood ({', '.join(MOOD_SCORE)})"
+    for variable, words in sc.time_of_day.items():
+        if not words:
+            yield ("time_of_day", variable), "needs at least one {hour: word}"
+        for hour in words:
+            if not 0 <= hour <= 23:
+                yield ("time_of_day", variable, hour), f"hour {hour} is not 0-23"
 
 
 def _check_action(sid: str, st: State):

@@ -1,60 +1,38 @@
-"""One care call: walks the scenario, understands each caller turn, records answers and risk flags."""
+"""One call: walks the scenario, understands each caller turn, records answers and risk flags.
+
+Everything particular to a kind of call (its questions, what may be said in passing, what a symptom means,
+the prompt variables) is in the scenario YAML; how answers of each type are read is in
+dialog/expectations.py; the session itself only moves through the states.
+"""
 
 from __future__ import annotations
 
-import random
+import copy
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
-from dialog import understanding as nlu
-from dialog.booking_flow import DETAIL_SLOTS, BookingFlow
+from dialog import hearing, safety
 from dialog import history as memory
+from dialog import understanding as nlu
+from dialog.booking_flow import BookingFlow
+from dialog.clock import SEOUL
+from dialog.expectations import ANSWER_TYPES, GIVEN, Reading, settle
 from dialog.flags import Flag
+from dialog.phone_numbers import national_digits
 from dialog.reservations import BookingBook, MemoryBookingBook, Venue
-from dialog.responder import ChatResponder
-from dialog.scenario import END_PREFIX, EXPECT_VALUES, Scenario, State
-from dialog.understanding import Finding, Utterance
-from dialog.understanding.booking import normalize_phone
-from dialog.vocabulary import SYMPTOMS, UNKNOWN
+from dialog.responder import Responder
+from dialog.scenario import END_PREFIX, Scenario, State
+from dialog.symptom_log import SymptomLog, most_urgent, recall
+from dialog.understanding import Finding, SymptomFinding, Utterance
+from dialog.vocabulary import BODY_PARTS_KEY, NOTE_KEY, SYMPTOMS_KEY, UNKNOWN
+from dialog.wording import UNNAMED, Wording, by_hour, fill
 
-try:
-    from zoneinfo import ZoneInfo
-
-    SEOUL: Any = ZoneInfo("Asia/Seoul")
-except Exception:  # no tz database on this machine: Korea has no daylight saving time
-    SEOUL = timezone(timedelta(hours=9), "KST")
-
-_PARSERS: dict[str, Callable[[Utterance], Finding | None]] = {
-    "identity": nlu.identity,
-    "meal": nlu.meal,
-    "sleep": nlu.sleep,
-    "health": nlu.health,
-    "medication": nlu.medication,
-    "mood": nlu.mood,
-    "injury": nlu.injury,
-    "severity": nlu.severity,
-    "yes_no": nlu.yes_no_answer,
-    "anything_else": nlu.anything_else,
-    "none": lambda u: None,
-}
-# Care answers that may be picked up in passing, when the person answers one question and mentions
-# another topic (the scenario's `listen_for` says which); booking details are read by BookingFlow.
-_SIDE_FACTS: dict[str, Callable[..., Finding | None]] = {
-    "meal": nlu.meal,
-    "sleep": nlu.sleep,
-    "medication": nlu.medication,
-    "mood": nlu.mood,
-}
-# Answer types checked for self-corrections and for clauses that contradict each other.
-_ONE_ANSWER = frozenset({"meal", "sleep", "medication", "mood", "yes_no", "injury", "severity"})
 _MAX_ACTIONS_IN_A_ROW = 12  # a scenario whose actions loop into each other is stopped, not spun forever
-# Which symptom the agent acknowledges first when several are named at once.
-_ACK_PRIORITY = ("breathing", "chest_pain", "fall", "fever", "pain", "dizziness", "cough")
 _MAX_ACKS = 2  # acknowledgements before the next question; more makes the reply slow to get to the point
-_CONFUSED_AFTER_UNKNOWNS = 3
+_READ_BACK_HINT = "네 맞아요 아니요"  # the recogniser's hint while an answer is said back, before the question's own
 
 
 @dataclass(frozen=True)
@@ -63,6 +41,22 @@ class Reply:
     state: str | None  # id of the question now asked (the Twilio mark name); "closing" when ending
     end: bool = False  # hang up after saying it
     hint: str | None = None  # words expected next, for the recogniser's prompt
+
+
+@dataclass(frozen=True)
+class _ReadBack:
+    """An answer said back because it was heard unsure: the question it answered and where the call goes next."""
+
+    state: str
+    target: str | None
+
+
+class SessionSnapshot:
+    """A session's conversation state at one moment (``DialogSession.snapshot``); opaque to callers."""
+
+    def __init__(self, owner: int, state: dict[str, Any]):
+        self._owner = owner
+        self._state = state
 
 
 class DialogSession:
@@ -78,41 +72,41 @@ class DialogSession:
         seed: int | None = None,
         bookings: BookingBook | None = None,
         venue: Venue | None = None,
-        responder: ChatResponder | None = None,
+        responder: Responder | None = None,
     ):
         self.scenario = scenario
         self.person = dict(person or {})
         self.now = now or datetime.now(SEOUL)
         name = str(self.person.get("name") or "").strip()
-        self._vars = {
-            "name": name or "어르신",
-            "meal": _meal_word(self.now),
-        }
+        local = self.now.astimezone(SEOUL) if self.now.tzinfo is not None else self.now
+        self._vars = {"name": name or UNNAMED, **by_hour(scenario.time_of_day, local.hour)}
         self._past = memory.past_calls(history)
         self._last = memory.last_answered(self._past)
-        self._vars.update(_recall(self._last, scenario))
+        self._vars.update(recall(self._last.answers if self._last else None, scenario.symptoms))
         # Same person, same day: same phrasing (reproducible); another day: another phrasing.
-        self._rng = random.Random(seed if seed is not None else zlib.crc32(f"{name}|{self.now:%Y-%m-%d}".encode()))
-        self._rotation: dict[str, int] = {}
+        self._wording = Wording(seed if seed is not None else zlib.crc32(f"{name}|{self.now:%Y-%m-%d}".encode()))
         self._times_asked: dict[str, int] = {}
         self._state: str | None = None
         self._resume: str = scenario.start  # where the script continues after queued follow-ups
         self._queue: list[str] = []
         self._raised_follow_ups: set[str] = set()
         self._answers: dict[str, Any] = {}
-        self._evidence: dict[str, str] = {}  # answer key or symptom -> the caller's words
-        self._symptoms: list[str] = []
+        self._evidence: dict[str, str] = {}  # answer key -> the caller's words
+        self._symptoms = SymptomLog()
         self._flags: list[Flag] = []
         self._retries = 0
         self._silences = 0
         self._turns = 0
-        self._unknowns = 0
+        self._unknowns = 0  # questions left unclear after every retry
         self._finished = False
         self._outcome: str | None = None
         self._actions_in_a_row = 0
         self._responder = responder
         self._lead: list[str] = []  # acknowledgements said before the last question
         self._question = ""  # the last question's own words
+        self._unsure_text: str | None = None  # a runner-up hypothesis chosen for the next turn (choose())
+        self._read_back: _ReadBack | None = None  # an answer said back, waiting for 네 or a correction
+        self._read_back_done: set[str] = set()  # questions whose answer was said back once already
         venue = venue or scenario.venue
         self._booking: BookingFlow | None = None
         if venue is not None:
@@ -123,10 +117,10 @@ class DialogSession:
                 caller_number=self.person.get("phone"),
                 call_id=self.person.get("call_id"),
             )
-            if (phone := normalize_phone(str(self.person.get("phone") or ""))) and any(
-                st.slot == "phone" and not st.always_ask for st in scenario.states.values()
-            ):
-                self._answers["phone"] = phone  # the caller's own number, from caller ID
+        if number := national_digits(str(self.person.get("phone") or "")):
+            for st in scenario.states.values():  # the caller's own number, from caller ID
+                if st.slot and not st.always_ask and ANSWER_TYPES[st.expect].from_caller_id:
+                    self._answers[st.slot] = number
 
     # --- public state ---------------------------------------------------------------------------------
 
@@ -147,8 +141,9 @@ class DialogSession:
     @property
     def answers(self) -> dict[str, Any]:
         answers = dict(self._answers)
-        if self._symptoms or "health" in answers:
-            answers["symptoms"] = list(self._symptoms)
+        declared = self.scenario.symptoms_answer
+        if self._symptoms.names or (declared and declared.slot in answers):
+            answers[SYMPTOMS_KEY] = list(self._symptoms.names)
         return answers
 
     @property
@@ -183,6 +178,20 @@ class DialogSession:
         self._resume = self.scenario.states[state_id].next or self.scenario.start
         return self._ask(state_id, [])
 
+    def choose(self, hypotheses: Sequence[str]) -> int:
+        """Which of the recogniser's hypotheses for the caller's next turn to hear: the first that the question
+        now asked understands, else the top one (``dialog.hearing.choose``). Call it just before ``handle``
+        with the text chosen; an answer heard from a runner-up is unsure, and said back if its question has
+        a ``read_back``."""
+        self._unsure_text = None
+        if self._finished or self._state is None or len(hypotheses) < 2:
+            return 0
+        state = self.scenario.states[self._state]
+        expect = (state.expect, "yes_no") if self._read_back is not None else state.expect
+        index = hearing.choose(hypotheses, expect, self._reading(state))
+        self._unsure_text = hypotheses[index].strip() if index else None
+        return index
+
     def handle(self, text: str | None) -> Reply:
         """One caller turn (the recogniser's text; "" when it heard speech but read nothing)."""
         asked = self._question
@@ -194,7 +203,7 @@ class DialogSession:
     def _worded_by_model(self, reply: Reply, asked: str, said: str) -> Reply:
         """Let the language model word the lead-in (the scenario's question stays as written) and add
         its concern, if any, as a flag. Rules have already run: the model cannot remove what they found."""
-        suggestion = self._responder.suggest(self.scenario.name, asked, said, " ".join(self._lead))
+        suggestion = self._responder.suggest(self.scenario.purpose, asked, said, " ".join(self._lead))
         if suggestion is None:
             return reply
         if suggestion.concern:
@@ -212,30 +221,34 @@ class DialogSession:
         self._turns += 1
         self._silences = 0
         u = Utterance(text)
+        runner_up, self._unsure_text = self._unsure_text, None
+        unsure = u.repaired or (runner_up is not None and (text or "").strip() == runner_up)
         if u.empty:
             return self._unclear(turn, empty=True)
 
         # Safety first, on every turn whatever was asked (symptoms named on the way are still recorded).
-        if nlu.self_harm(u) or nlu.emergency(u):
+        if alarm := safety.alarm(u):
             self._take_symptoms(u, turn)
-        if found := nlu.self_harm(u):
-            return self._end("self_harm", found.evidence, turn)
-        if found := nlu.emergency(u):
-            return self._end("emergency", found.evidence, turn)
+            self._keep_answer(u)  # "우울해서 죽고 싶어요" still answers the mood question (history rules)
+            ending, found = alarm
+            return self._end(ending, found.evidence, turn)
         state = self.scenario.states[self._state]
-        if state.expect != "identity" and (found := nlu.call_back(u)):
-            return self._end("callback", found.evidence, turn)
+        kind = ANSWER_TYPES[state.expect]
+        if not kind.reads_call_back and (found := safety.call_back(u)):
+            return self._end(safety.CALL_BACK, found.evidence, turn)
+        if self._read_back is not None:
+            return self._hear_read_back(u, turn)
 
-        finding = self._parse(state, u)
-        if state.expect in _ONE_ANSWER:
-            finding, contradicted = _settle(_PARSERS[state.expect], u, finding)
+        reading = self._reading(state)
+        finding = kind.read(u, reading)
+        if kind.single:
+            finding, contradicted = settle(lambda part: kind.read(part, reading), u, finding)
             if contradicted:
                 self._take_symptoms(u, turn)
                 return self._clarify(turn, u.words())
         new_symptoms = self._take_symptoms(u, turn)
-        side_acks = self._take_side_facts(u, turn, state)
-        changed = self._take_booking_details(u, state, finding)
-        if changed and self.scenario.recheck and state.expect not in ("booking_change", *DETAIL_SLOTS):
+        side_acks, changed = self._take_in_passing(u, turn, state)
+        if changed and self.scenario.recheck and not self._asks_about_listened(state):
             return self._continue(self.scenario.recheck, [], u.words(), turn)  # "아, 8시로 해 주세요"
         if finding is None:
             if side_acks:  # they told us something else: acknowledge it and ask again, no "sorry"
@@ -244,7 +257,41 @@ class DialogSession:
                 return self._continue(state.next, [], u.words(), turn)  # the detail asked came in passing
             return self._unclear(turn, evidence=u.words())
         acks, target = self._apply(state, finding, turn, new_symptoms)
+        if (unsure or finding.guessed) and state.read_back and self._state not in self._read_back_done:
+            return self._say_back(state, target, acks + side_acks)
         return self._continue(target, acks + side_acks, finding.evidence, turn)
+
+    def _say_back(self, state: State, target: str | None, acks: list[str]) -> Reply:
+        """Say back an answer heard unsure ("저녁 6시요, 맞으세요?") before going on to ``target``."""
+        self._read_back = _ReadBack(self._state, target)
+        self._read_back_done.add(self._state)
+        self._lead = [line for line in acks[:_MAX_ACKS] if line]
+        self._question = self._render(self._pick(f"read_back:{self._state}", state.read_back))
+        hint = f"{_READ_BACK_HINT} {state.hint}" if state.hint else _READ_BACK_HINT
+        return Reply(" ".join([*self._lead, self._question]), self._state, hint=hint)
+
+    def _hear_read_back(self, u: Utterance, turn: int) -> Reply:
+        """The caller's reply to a read-back: the answer said again or corrected ("아니요, 일곱 시요") is taken
+        as heard now; 네 goes on; a bare 아니요 asks the question again; anything else keeps the answer (a
+        booking is read back whole before it is made)."""
+        pending, self._read_back = self._read_back, None
+        state = self.scenario.states[pending.state]
+        kind, reading = ANSWER_TYPES[state.expect], self._reading(state)
+        answer = nlu.yes_no(u)
+        finding = kind.read(u, reading)
+        if finding is None and answer is not None and (rest := nlu.after_yes_no(u)) is not None:
+            finding = kind.read(rest, reading)
+        new_symptoms = self._take_symptoms(u, turn)
+        side_acks, _ = self._take_in_passing(u, turn, state)
+        if finding is not None and finding.value != self._answers.get(state.slot or ""):
+            acks, target = self._apply(state, finding, turn, new_symptoms)
+            return self._continue(target, acks + side_acks, finding.evidence, turn)
+        if finding is None and answer is not None and answer.value == "no":
+            self._answers.pop(state.slot or "", None)
+            self._evidence.pop(state.slot or "", None)
+            lead = self._pick(f"reprompt:{self._state}", state.reprompts or self.scenario.unclear.prompts)
+            return self._retry([self._render(lead)])
+        return self._continue(pending.target, side_acks, u.words(), turn)
 
     def handle_silence(self) -> Reply:
         """The caller said nothing for the silence timeout: check the line, then give up politely."""
@@ -254,113 +301,112 @@ class DialogSession:
             raise RuntimeError("call start() before handle_silence()")
         self._silences += 1
         if self._silences >= self.scenario.silence.max_consecutive:
-            return self._end("no_response", "", self._turns)
+            return self._end(safety.NO_RESPONSE, "", self._turns)
         return self._ask(self._state, [self._render(self._pick("silence", self.scenario.silence.prompts))])
+
+    def snapshot(self) -> SessionSnapshot:
+        """The conversation as it stands, to go back to with ``restore``: a caller turn that turns out to
+        have been cut in two by a pause is taken back and heard again whole. What the session only refers
+        to (scenario, past calls, booking book and venue, language model) is shared, not copied."""
+        return SessionSnapshot(id(self), copy.deepcopy(vars(self), self._shared()))
+
+    def restore(self, snapshot: SessionSnapshot) -> None:
+        """Go back to ``snapshot`` (taken from this session; it stays valid for another restore). A booking
+        already written to the book stays written: every action that writes one ends the call, so take
+        back only turns whose reply did not end it."""
+        if snapshot._owner != id(self):
+            raise ValueError("the snapshot was taken from another session")
+        state = copy.deepcopy(snapshot._state, self._shared())
+        vars(self).clear()
+        vars(self).update(state)
+
+    def _shared(self) -> dict[int, Any]:
+        """deepcopy's memo that makes copies refer to the same collaborators as this session."""
+        booking = self._booking
+        shared = (self.scenario, self._responder, self._past, self._last,
+                  booking.book if booking else None, booking.venue if booking else None)
+        return {id(obj): obj for obj in shared if obj is not None}
 
     # --- understanding a turn -------------------------------------------------------------------------
 
-    def _parse(self, state: State, u: Utterance) -> Finding | None:
-        """The answer to the question asked, or None when it is unclear."""
-        expect = state.expect
-        if self._booking is not None:
-            if expect in (*DETAIL_SLOTS, "name", "phone"):
-                return self._booking.parse(expect, u, self._answers)
-            if expect == "booking_change":
-                found = self._booking.details(u, self._answers, with_name=True)
-                return Finding("given", " / ".join(f.evidence for f in found.values())) if found else None
-            if expect == "intent":
-                has_details = bool(self._booking.details(u, self._answers))
-                return nlu.intent(u, has_details=has_details)
-        if expect == "choice":
-            return nlu.choice(u, state.choices)
-        return _PARSERS[expect](u)
+    def _reading(self, state: State, answers: dict[str, Any] | None = None) -> Reading:
+        """What the readers of ``state``'s answer type may use besides the words."""
+        return Reading(state.choices, self._answers if answers is None else answers, self._booking)
 
-    def _take_booking_details(self, u: Utterance, asked: State, finding: Finding | None) -> bool:
-        """Booking details said in this turn (in answer to anything): store them. True when one of them
-        is new or differs from what was understood before."""
-        if self._booking is None:
-            return False
-        listen = [slot for slot in self.scenario.listen_for if slot in DETAIL_SLOTS]
-        if asked.expect == "booking_change":
-            listen = [*DETAIL_SLOTS, "name"]
-        elif not listen:
-            return False
-        found = self._booking.details(u, self._answers, with_name=asked.expect == "booking_change")
-        changed = False
-        for slot, detail in found.items():
-            if slot not in listen or (slot == asked.slot and finding is not None):
+    def _listening(self, asked: State) -> list[str]:
+        """The states whose answers may come in passing while ``asked`` is asked."""
+        return self.scenario.listen_for if asked.listen_for is None else asked.listen_for
+
+    def _asks_about_listened(self, asked: State) -> bool:
+        """Is the question asked itself about the answers listened for (a date asked again, "어느 부분을
+        바꿔 드릴까요?")? Then a changed one is its answer, not a change of mind to recheck."""
+        listened = {self.scenario.states[sid].expect for sid in self.scenario.listen_for}
+        return asked.listen_for is not None or asked.expect in listened
+
+    def _take_in_passing(self, u: Utterance, turn: int, asked: State) -> tuple[list[str], bool]:
+        """Answers to other questions said in this turn ("밥은 먹었는데 잠을 못 잤어", "내일 저녁 4명이요"):
+        record them, so those questions are skipped, with their flags. Returns their acknowledgements, and
+        whether one of them changed an answer given before (only a scenario with `recheck` takes changes;
+        otherwise the first answer stands)."""
+        takes_changes = self.scenario.recheck is not None
+        heard: dict[str, Any] = {}  # this turn's answers so far: "7시" is read against the date just said
+        acks, changed = [], False
+        for sid in self._listening(asked):
+            state = self.scenario.states[sid]
+            slot, kind = state.slot or "", ANSWER_TYPES[state.expect]
+            if kind.in_passing is None or (not takes_changes and (slot == asked.slot or slot in self._answers)):
                 continue
-            if self._answers.get(slot) != detail.value:
-                changed = changed or slot in self._answers or slot == asked.slot
-                self._answers[slot] = detail.value
-        return changed
+            finding = kind.in_passing(u, self._reading(state, {**self._answers, **heard}))
+            if finding is None:
+                continue
+            heard[slot] = finding.value
+            if slot == asked.slot or self._answers.get(slot) == finding.value:
+                continue  # the question asked records its own answer
+            changed = changed or slot in self._answers
+            self._answers[slot] = finding.value
+            value = GIVEN if kind.values == {GIVEN} else finding.value
+            if rule := state.flags.get(value):
+                self._flag(rule, finding.evidence, turn)
+            if lines := state.acks.get(value):
+                acks.append(self._render(self._pick(f"ack:{sid}:{value}", lines)))
+        return acks, changed
 
-    def _take_symptoms(self, u: Utterance, turn: int) -> list[nlu.SymptomFinding]:
-        """Record symptoms named in this turn (any state), raise their flags, queue their follow-ups."""
-        found = [s for s in nlu.find_symptoms(u) if s.symptom not in self._symptoms]
+    def _take_symptoms(self, u: Utterance, turn: int) -> list[SymptomFinding]:
+        """Record symptoms named in this turn (any state), raise their flags, queue their follow-ups; then
+        the every-turn risk flags (loneliness, confusion)."""
+        found = self._symptoms.hear(u)
         specs = self.scenario.symptoms
         for s in found:
-            self._symptoms.append(s.symptom)
-            self._evidence[s.symptom] = s.evidence
             if s.location:
-                self._answers.setdefault("body_parts", {})[s.symptom] = s.location
+                self._answers.setdefault(BODY_PARTS_KEY, {})[s.symptom] = s.location
             spec = specs.get(s.symptom)
             if spec and spec.flag:
                 self._flag(spec.flag, s.evidence, turn, detail=s.location)
-            if s.severe and s.symptom in ("pain", "fall"):
-                self._flag("severe_pain", s.evidence, turn, detail=s.location)
+            if spec and spec.severe_flag and s.severe:
+                self._flag(spec.severe_flag, s.evidence, turn, detail=s.location)
         for s in found:
             spec = specs.get(s.symptom)
-            if spec and spec.follow_up and not set(spec.skip_follow_up_if) & set(self._symptoms):
+            if spec and spec.follow_up and not set(spec.skip_follow_up_if) & set(self._symptoms.names):
                 self._raise_follow_up(spec.follow_up)
-        if found:
-            self._answers["health"] = "unwell"
-            self._symptoms.sort(key=SYMPTOMS.index)
-        if (lonely := nlu.loneliness(u)) is not None:
-            self._flag("loneliness", lonely.evidence, turn)
-        if (confused := nlu.confusion(u)) is not None:
-            self._flag("confusion", confused.evidence, turn)
+        if found and (declared := self.scenario.symptoms_answer):
+            self._answers[declared.slot] = declared.value
+        for rule, detect in safety.RISKS:
+            if (risk := detect(u)) is not None:
+                self._flag(rule, risk.evidence, turn)
         return found
 
-    def _take_side_facts(self, u: Utterance, turn: int, asked: State) -> list[str]:
-        """Answers to questions not asked yet ("밥은 먹었는데 잠을 못 잤어"): record them, so the
-        question is skipped later, and return their acknowledgements."""
-        acks = []
-        for slot, parse in _SIDE_FACTS.items():
-            if slot not in self.scenario.listen_for or slot == asked.slot or slot in self._answers:
-                continue
-            finding = parse(u, strict=True)
-            state = self.scenario.states.get(slot)
-            if finding is None or state is None:
-                continue
-            self._answers[slot] = finding.value
-            if rule := state.flags.get(finding.value):
-                self._flag(rule, finding.evidence, turn)
-            if lines := state.acks.get(finding.value):
-                acks.append(self._render(self._pick(f"ack:{slot}:{finding.value}", lines)))
-        return acks
-
     def _apply(
-        self, state: State, finding: Finding, turn: int, new_symptoms: list[nlu.SymptomFinding]
+        self, state: State, finding: Finding, turn: int, new_symptoms: list[SymptomFinding]
     ) -> tuple[list[str], str | None]:
         """Record the answer to the question asked; return acknowledgements and where to go next."""
-        value, acks = finding.value, []
-        if state.expect == "anything_else":
-            if value == "note":
-                self._answers[state.slot or "note"] = finding.evidence
-            elif state.slot and state.slot != "note":
-                self._answers[state.slot] = value  # "nothing"
-        elif state.slot == "health":
-            if value == "well" and self._symptoms:
-                value = "unwell"  # "괜찮아요" after naming a symptom does not undo it
-            self._answers["health"] = value
-            if value == "unwell" and not self._symptoms and self.scenario.unspecified_follow_up:
+        acks = []
+        kind, declared = ANSWER_TYPES[state.expect], self.scenario.symptoms_answer
+        value = self._record(state, finding)
+        if declared and state.slot == declared.slot and value == declared.value and not self._symptoms.names:
+            if self.scenario.unspecified_follow_up:
                 self._raise_follow_up(self.scenario.unspecified_follow_up)
-        elif state.slot:
-            self._answers[state.slot] = value
-            self._evidence[state.slot] = finding.evidence
-        if EXPECT_VALUES[state.expect] == {"given"}:
-            value = "given"  # free-valued answers share one key for acks and branches
+        if kind.values == {GIVEN}:
+            value = GIVEN  # free-valued answers share one key for acks and branches
         if rule := state.flags.get(value):
             self._flag(rule, finding.evidence, turn)
         if new_symptoms:
@@ -372,12 +418,45 @@ class DialogSession:
             target = state.next
         return acks, target
 
-    def _symptom_ack(self, found: list[nlu.SymptomFinding]) -> str:
-        first = min(found, key=lambda s: _ACK_PRIORITY.index(s.symptom))
-        spec = self.scenario.symptoms.get(first.symptom)
+    def _record(self, state: State, finding: Finding) -> str:
+        """Store the answer to ``state`` in its slot; returns the answer's value."""
+        value, kind, declared = finding.value, ANSWER_TYPES[state.expect], self.scenario.symptoms_answer
+        if kind.words_value is not None:  # free text: the caller's own words, or "nothing"
+            slot = state.slot or NOTE_KEY
+            if value == kind.words_value:
+                self._answers[slot] = finding.evidence
+            elif slot != NOTE_KEY:
+                self._answers[slot] = value
+        elif declared and state.slot == declared.slot:
+            if self._symptoms.names:
+                value = declared.value  # "괜찮아요" after naming a symptom does not undo it
+            self._answers[declared.slot] = value
+        elif state.slot:
+            self._answers[state.slot] = value
+            self._evidence[state.slot] = finding.evidence
+        return value
+
+    def _keep_answer(self, u: Utterance) -> None:
+        """A turn that ends the call at once (a safety rule) still answers the question asked: store the
+        answer, so the rules that compare calls (low_mood_persisting) see it. Its own flags, acks and
+        branches are left out: the ending and its critical flag stand alone."""
+        state = self.scenario.states[self._state]
+        kind = ANSWER_TYPES[state.expect]
+        reading = self._reading(state)
+        finding = kind.read(u, reading)
+        if kind.single:
+            finding, contradicted = settle(lambda part: kind.read(part, reading), u, finding)
+            finding = None if contradicted else finding
+        if finding is not None:
+            self._record(state, finding)
+
+    def _symptom_ack(self, found: list[SymptomFinding]) -> str:
+        """The acknowledgement of the most urgent of the symptoms just named (the scenario lists them so)."""
+        first = most_urgent((s.symptom for s in found), self.scenario.symptoms)
+        spec = self.scenario.symptoms.get(first or "")
         if spec is None:
             return ""
-        return self._render(self._pick(f"symptom:{first.symptom}", spec.acks))
+        return self._render(self._pick(f"symptom:{first}", spec.acks))
 
     def _raise_follow_up(self, state_id: str) -> None:
         if state_id not in self._raised_follow_ups:
@@ -410,7 +489,7 @@ class DialogSession:
             if nxt.startswith(END_PREFIX):
                 return self._end(nxt[len(END_PREFIX) :], evidence, turn)
             state = self.scenario.states[nxt]
-            if state.slot and state.slot != "note" and state.slot in self._answers and not state.always_ask:
+            if state.slot and state.slot != NOTE_KEY and state.slot in self._answers and not state.always_ask:
                 self._resume = state.branches.get(self._answers[state.slot]) or state.next or nxt
                 if self._resume == nxt:
                     break
@@ -430,11 +509,14 @@ class DialogSession:
             return self._retry([self._render(lead)])
         if state.give_up is not None:
             return self._continue(state.give_up, [], evidence, turn)
-        if state.slot and state.slot != "note" and state.slot not in self._answers:
+        if (meaning := ANSWER_TYPES[state.expect].unclear_means) is not None:  # "nothing more", not a scrap
+            acks, target = self._apply(state, Finding(meaning, ""), turn, [])
+            return self._continue(target, acks, evidence, turn)
+        if state.slot and state.slot != NOTE_KEY and state.slot not in self._answers:
             self._answers[state.slot] = UNKNOWN
         self._unknowns += 1
-        if self._unknowns >= _CONFUSED_AFTER_UNKNOWNS:
-            self._flag("confusion", evidence, turn)
+        if self._unknowns >= safety.CONFUSED_AFTER_UNKNOWNS:
+            self._flag(safety.CONFUSION, evidence, turn)
         give_up = self._render(self._pick("give_up", self.scenario.unclear.give_up))
         target = None if "." in self._state else state.next
         return self._continue(target, [give_up], evidence, turn)
@@ -503,84 +585,33 @@ class DialogSession:
         return self._render(self._pick(key, lines))
 
     def _raised_last_time(self, state: State) -> bool:
-        """Did the last answered call give a worrying answer to this question (symptoms, for health)?"""
+        """Did the last answered call give a worrying answer to this question (for the question symptoms
+        answer: did it name any)?"""
         if self._last is None or not state.slot:
             return False
-        if state.slot == "health":
-            return bool(self._last.answers.get("symptoms"))
+        declared = self.scenario.symptoms_answer
+        if declared and state.slot == declared.slot:
+            return bool(self._last.answers.get(SYMPTOMS_KEY))
         return self._last.answers.get(state.slot) in state.flags
 
     def _finish(self, outcome: str, turn: int) -> None:
         """The call is over: apply the rules that compare it with the person's earlier calls."""
         self._finished, self._outcome = True, outcome
         turn = max(turn, 0)
-        if outcome == "no_response" and (streak := memory.unanswered_streak(self._past)) >= 2:
-            self._flag("repeated_no_answer", "", turn, detail=f"{streak + 1}회 연속")
-        trend = memory.mood_trend(self._answers.get("mood"), self._past)
-        if trend == "persisting":
-            self._flag("low_mood_persisting", self._evidence.get("mood", ""), turn, detail="3회 이상 연속")
-        elif trend == "worse":
-            self._flag("mood_worse", self._evidence.get("mood", ""), turn)
-        for symptom, calls in memory.persisting_symptoms(self._symptoms, self._past).items():
-            label = self.scenario.symptoms[symptom].label if symptom in self.scenario.symptoms else symptom
-            self._flag("persistent_symptom", self._evidence.get(symptom, ""), turn, detail=f"{label}, {calls}회 연속")
+        specs = self.scenario.symptoms
+        found = memory.patterns(
+            outcome, self._answers, self._symptoms.names, self._past, mood_key=self.scenario.mood_trend,
+            label=lambda symptom: specs[symptom].label if symptom in specs else symptom,
+        )  # fmt: skip
+        evidence = {**self._evidence, **self._symptoms.evidence}
+        for pattern in found:
+            self._flag(pattern.rule, evidence.get(pattern.about or "", ""), turn, detail=pattern.detail)
 
     def _pick(self, key: str, lines: Sequence[str]) -> str:
-        """A seeded first choice, then rotation, so a repeated line is phrased differently."""
-        if key not in self._rotation:
-            self._rotation[key] = self._rng.randrange(len(lines))
-        else:
-            self._rotation[key] += 1
-        return lines[self._rotation[key] % len(lines)]
+        return self._wording.pick(key, lines)
 
     def _render(self, line: str) -> str:
         variables = dict(self._vars)
         if self._booking is not None:
             variables.update(self._booking.variables(self._answers))
-        text = line.format_map(_Vars(variables))
-        return text.replace("어르신 님", "어르신")  # no name known: "어르신", not "어르신 님"
-
-
-class _Vars(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def _meal_word(now: datetime) -> str:
-    if now.tzinfo is not None:
-        now = now.astimezone(SEOUL)
-    if 4 <= now.hour < 10:
-        return "아침"
-    if 10 <= now.hour < 16:
-        return "점심"
-    return "저녁"
-
-
-def _recall(last: memory.PastCall | None, scenario: Scenario) -> dict[str, str]:
-    """Prompt variables about the last answered call: {last_symptoms} ("열, 기침") and {last_concern}
-    ("무릎이 아프시다고"), the symptom that call would be followed up on."""
-    symptoms = [s for s in (last.answers.get("symptoms") or []) if s in scenario.symptoms] if last else []
-    if not symptoms:
-        return {"last_symptoms": "", "last_concern": ""}
-    labels = ", ".join(scenario.symptoms[s].label for s in symptoms)
-    first = min(symptoms, key=lambda s: _ACK_PRIORITY.index(s) if s in _ACK_PRIORITY else len(_ACK_PRIORITY))
-    spec = scenario.symptoms[first]
-    part = (last.answers.get("body_parts") or {}).get(first)
-    concern = (spec.recall or f"{spec.label} 때문에 불편하시다고").format(part=memory.subject(part or "몸"))
-    return {"last_symptoms": labels, "last_concern": concern}
-
-
-def _settle(parse: Callable[[Utterance], Finding | None], u: Utterance, finding: Finding | None) -> tuple[Finding | None, bool]:
-    """Apply a self-correction ("네 먹었어요, 아 아니 안 먹었어요": the part after it counts) and detect
-    clauses that contradict each other. Returns (finding, contradicted)."""
-    tail = nlu.correction_tail(u)
-    if tail is not None and (corrected := parse(tail)) is not None:
-        return corrected, False
-    if finding is None or len(u.clauses) < 2:
-        return finding, False
-    values = set()
-    for span in u.clauses:
-        clause = Utterance(u.clause_words(span))
-        if nlu.yes_no(clause) is None and (f := parse(clause)) is not None:  # a bare "있어" settles nothing
-            values.add(f.value)
-    return finding, len(values) > 1
+        return fill(line, variables)

@@ -7,6 +7,7 @@ the scenario loader checks every YAML file against them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 
 # Care-call state ids are shared with the personas and records (identity, meal, …, health.fever, closing);
 # other scenarios name their states freely in the same form.
@@ -19,10 +20,15 @@ ANSWER_VALUES: dict[str, frozenset[str]] = {
     "medication": frozenset({"taken", "missed", "none"}),
     "mood": frozenset({"good", "so_so", "low"}),
 }
-# Not in ANSWER_VALUES: "symptoms" (a list of SYMPTOMS), "body_parts" (symptom → where) and "note" (free
-# text); and the reservation line's free-valued details.
+# Not in ANSWER_VALUES: the symptoms named in the call (a list of SYMPTOMS) and where they hurt (symptom →
+# body part), written by the symptom detector on any turn; a free-text note for the care worker (only words
+# are kept in it, never "nothing" or "unknown", and its question is asked even when it holds words); and the
+# reservation line's free-valued details.
+SYMPTOMS_KEY = "symptoms"
+BODY_PARTS_KEY = "body_parts"
+NOTE_KEY = "note"
 BOOKING_KEYS = frozenset({"intent", "date", "time", "party_size", "name", "phone", "requests", "booking_id"})
-ANSWER_KEYS = frozenset(ANSWER_VALUES) | {"symptoms", "body_parts", "note"} | BOOKING_KEYS
+ANSWER_KEYS = frozenset(ANSWER_VALUES) | {SYMPTOMS_KEY, BODY_PARTS_KEY, NOTE_KEY} | BOOKING_KEYS
 UNKNOWN = "unknown"  # recorded when the person's answer stayed unclear after every re-prompt
 
 SYMPTOMS = ("fever", "cough", "breathing", "chest_pain", "pain", "fall", "dizziness")
@@ -44,3 +50,29 @@ OUTCOMES = frozenset(
         "booked", "changed", "cancelled", "not_changed", "no_booking", "not_booked",
     }
 )  # fmt: skip
+
+
+def answer_problems(answers: Mapping[str, object]) -> list[str]:
+    """What is not in this vocabulary in a set of answers written by hand (a persona's expected answers):
+    unknown keys and values that are not values of their key. Free-valued keys (booking details, ``note``,
+    ``body_parts``) are only checked for being keys."""
+    problems: list[str] = []
+    for key, value in answers.items():
+        if key not in ANSWER_KEYS:
+            problems.append(f"unknown answer key '{key}' (known: {', '.join(sorted(ANSWER_KEYS))})")
+        elif key == SYMPTOMS_KEY:
+            if not isinstance(value, list):
+                problems.append(f"'{SYMPTOMS_KEY}' must be a list")
+            else:
+                problems += [f"'{v}' is not a value of '{SYMPTOMS_KEY}' ({', '.join(SYMPTOMS)})"
+                             for v in value if v not in SYMPTOMS]
+        elif key in BOOKING_KEYS and not isinstance(value, str):
+            problems.append(f"'{key}' must be a string (answers are stored as text)")
+        elif key in ANSWER_VALUES and (not isinstance(value, str) or value not in ANSWER_VALUES[key] | {UNKNOWN}):
+            problems.append(f"'{value}' is not a value of '{key}' ({', '.join(sorted(ANSWER_VALUES[key]))}, {UNKNOWN})")
+    return problems
+
+
+def flag_problems(rules: Iterable[str]) -> list[str]:
+    """The rules that are not flag rules of this vocabulary, each as a message."""
+    return [f"unknown flag rule '{rule}'" for rule in rules if rule not in FLAG_RULES]

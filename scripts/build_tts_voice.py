@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 SENTENCES = 607  # the corpus of the shipped voice: the first 607 of the seed-0 list (≈ 19 min of speech)
 SEED = 0
+TEACHER_VOICE = "jm_kumo"  # the Kokoro-82M voice the hdts voice learns from (its only training speech)
 TARGET = ROOT / "tts" / "models_data" / "hdts_ko_kumo.pt"
 
 
@@ -44,7 +45,7 @@ def corpus(work: Path, n: int) -> None:
 
     texts = teacher_sentences(sorted((ROOT / "dialog" / "scenarios").glob("*.yaml")), seed=SEED, n_templates=700,
                               extra=CARE + RESERVATION, limit=n)
-    teacher = make_synthesizer("kokoro", voice="jm_kumo", threads=1)
+    teacher = make_synthesizer("kokoro", voice=TEACHER_VOICE, threads=1)
     synthesize_corpus(teacher, texts, work / "teacher",
                       progress=lambda i, total, s: print(f"\rcorpus {i}/{total} ({s:.1f} s)", end="", flush=True))
     print()

@@ -1,8 +1,19 @@
-"""G.711 mu-law, the telephone network's 8 kHz codec, and resampling to and from it."""
+"""G.711 mu-law, the telephone network's 8 kHz codec, and resampling to and from it.
+
+The one implementation of the codec in the project, and the declared leaf module asr/ and tts/ may import:
+the recogniser decodes phone packets with it and the synthesiser encodes for the line with it, so it must not
+depend on anything that would drag telephony (or the web) into them.
+"""
+
+# Import rule: this module is a leaf. It imports only the standard library and numpy (soxr lazily, only
+# inside ``resample``), never anything from the project. asr/ and tts/ may import ``telephony.codec`` and
+# nothing else from telephony (tests/asr/test_asr_api.py and tests/tts/test_vocoder.py check sys.modules).
 
 from __future__ import annotations
 
 import numpy as np
+
+PHONE_RATE = 8000  # samples per second on the line; one mu-law byte per sample
 
 _BIAS = 0x84
 _SEGMENT_ENDS = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
@@ -52,12 +63,12 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 
 def to_phone(samples: np.ndarray, rate: int) -> bytes:
     """Any-rate int16 audio → 8 kHz mu-law, as a phone line carries it."""
-    return ulaw_encode(resample(samples, rate, 8000))
+    return ulaw_encode(resample(samples, rate, PHONE_RATE))
 
 
-def from_phone(ulaw: bytes, rate: int = 8000) -> np.ndarray:
+def from_phone(ulaw: bytes, rate: int = PHONE_RATE) -> np.ndarray:
     """8 kHz mu-law → int16 at ``rate``."""
-    return resample(ulaw_decode(ulaw), 8000, rate)
+    return resample(ulaw_decode(ulaw), PHONE_RATE, rate)
 
 
 def peak(samples: np.ndarray) -> int:

@@ -1,8 +1,9 @@
-"""The synthesiser interface shared by every engine, and the factory.
+"""The synthesiser interface shared by every engine (the factory is ``tts.factory``).
 
 Text is normalised and split into clauses (``tts.text``); each clause is synthesised on its own and cached, so
 ``stream`` yields the first clause's audio as soon as it exists and ``synthesize`` is the concatenation of the
-stream. Clause audio is cached per (clause, voice, prosody): greetings and questions repeat across calls. Prosody
+stream. Clause audio is cached per (clause, voice, prosody): greetings and questions repeat across calls; with a
+``cache_dir`` the cache also lives on disk (``tts.disk_cache``), so a restarted server has them at once. Prosody
 (speed, pitch, energy; ``tts.prosody``) is set per synthesiser and may be overridden per call of ``stream``, so
 one shared model speaks each scenario in its own style.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 from tts.cache import AudioCache
+from tts.disk_cache import DiskAudioCache, LayeredAudioCache, source_fingerprint
 from tts.prosody import Prosody
 from tts.text import add_breaks, normalize, split_clauses
 
@@ -31,15 +34,20 @@ class Synthesizer(ABC):
     sentence_pause_s = 0.3  # after a sentence
 
     def __init__(self, voice: str, speed: float = 1.0, *, pitch: float = 1.0, energy: float = 1.0,
-                 cache: AudioCache | None = None, max_clause_syllables: int = 20):
+                 cache: AudioCache | None = None, max_clause_syllables: int = 20,
+                 cache_dir: str | Path | None = None, cache_max_bytes: int = 256 << 20):
         if voice not in self.voices:
             raise ValueError(f"unknown {self.name} voice {voice!r}; available: {', '.join(self.voices)}")
         self.prosody = Prosody(float(speed), float(pitch), float(energy))
         self.voice, self.speed = voice, self.prosody.speed
-        self.cache = cache if cache is not None else AudioCache()
+        self.cache: AudioCache | LayeredAudioCache = cache if cache is not None else AudioCache()
+        self.cache_dir, self.cache_max_bytes = (Path(cache_dir) if cache_dir else None), cache_max_bytes
         self.max_clause_syllables = max_clause_syllables
         self._load_lock = threading.Lock()
         self._loaded = False
+        self._pending: dict[tuple, threading.Event] = {}  # clauses being synthesised now, by cache key
+        self._pending_lock = threading.Lock()
+        self._streams = 0
 
     # -- engine hooks -------------------------------------------------------------------------------------
     @abstractmethod
@@ -51,16 +59,34 @@ class Synthesizer(ABC):
 
     # -- public API -------------------------------------------------------------------------------------------
     def load(self) -> Synthesizer:
-        """Load the model (heavy, idempotent, thread-safe)."""
+        """Load the model (heavy, idempotent, thread-safe); with a ``cache_dir``, open the disk cache under the
+        memory one, keyed by ``model_identity()``."""
         with self._load_lock:
             if not self._loaded:
                 self._load()
+                if self.cache_dir is not None:
+                    try:
+                        disk = DiskAudioCache(self.cache_dir, self.model_identity(), self.cache_max_bytes)
+                    except OSError as exc:
+                        raise SynthesisError(f"cannot use {self.cache_dir} as the clause audio cache: {exc}") from exc
+                    self.cache = LayeredAudioCache(self.cache, disk)
                 self._loaded = True
         return self
+
+    def model_identity(self) -> str:
+        """What decides a clause's audio besides its text, voice and prosody: the synthesis code, the sample rate
+        and, in engines that add it, a hash of the weights. Part of every disk cache key, so new weights or new
+        text rules never replay old audio. Called after ``_load``."""
+        return f"{type(self).__module__}.{type(self).__qualname__}:{self.sample_rate}:{source_fingerprint()}"
 
     @property
     def loaded(self) -> bool:
         return self._loaded
+
+    @property
+    def streams_in_progress(self) -> int:
+        """Texts being synthesised right now (``stream``/``synthesize``): background work waits for 0."""
+        return self._streams
 
     def clauses(self, text: str) -> list[str]:
         """The synthesis units of ``text``: normalised, breaks predicted, split into sentences/clauses."""
@@ -72,12 +98,18 @@ class Synthesizer(ABC):
         self.load()
         prosody = prosody or self.prosody
         clauses = self.clauses(text)
-        for i, clause in enumerate(clauses):
-            audio = self._clause_audio(clause, prosody)
-            if i + 1 < len(clauses):
-                audio = np.concatenate([audio, self.pause_after(clause)])
-            if audio.size:
-                yield audio
+        with self._pending_lock:
+            self._streams += 1
+        try:
+            for i, clause in enumerate(clauses):
+                audio = self._clause_audio(clause, prosody)
+                if i + 1 < len(clauses):
+                    audio = np.concatenate([audio, self.pause_after(clause)])
+                if audio.size:
+                    yield audio
+        finally:
+            with self._pending_lock:
+                self._streams -= 1
 
     def synthesize(self, text: str, prosody: Prosody | None = None) -> np.ndarray:
         """The whole utterance as int16 mono at ``sample_rate`` (empty array for text with nothing to say)."""
@@ -93,11 +125,26 @@ class Synthesizer(ABC):
         return np.zeros(int(pause * self.sample_rate), np.int16)
 
     def _clause_audio(self, clause: str, prosody: Prosody) -> np.ndarray:
+        """The clause from the cache, or synthesised once: a thread that needs a clause another thread is
+        synthesising (the prompt prewarmer, a concurrent call) waits for that result instead of doing it again."""
         key = self.cache_key(clause, prosody)
-        audio = self.cache.get(key)
-        if audio is None:
-            audio = self._synthesize_clause(clause, prosody)
-            self.cache.put(key, audio)
+        while (audio := self.cache.get(key)) is None:
+            with self._pending_lock:
+                pending = self._pending.get(key)
+                mine = pending is None
+                if mine:
+                    pending = self._pending[key] = threading.Event()
+            if not mine:
+                pending.wait()  # then read the cache again (the other thread may have failed: then try ourselves)
+                continue
+            try:
+                audio = self._synthesize_clause(clause, prosody)
+                self.cache.put(key, audio)
+                return audio
+            finally:
+                with self._pending_lock:
+                    del self._pending[key]
+                pending.set()
         return audio
 
     def __repr__(self) -> str:

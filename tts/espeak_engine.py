@@ -33,6 +33,15 @@ class EspeakSynthesizer(Synthesizer):
         if not self._path:
             raise SynthesisError(f"{self.binary} not found on PATH (Debian: apt-get install espeak-ng)")
 
+    def model_identity(self) -> str:
+        """The code plus the espeak-ng version (its voices and rules are the model)."""
+        try:
+            version = subprocess.run([self._path, "--version"], capture_output=True, text=True, timeout=self.timeout_s,
+                                     check=True).stdout.strip()
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise SynthesisError(f"{self._path} --version failed: {exc}") from exc
+        return f"{super().model_identity()}:{version}"
+
     def _synthesize_clause(self, clause: str, prosody: Prosody) -> np.ndarray:
         voice = _VARIANTS.get(self.voice) or _ALIASES[self.voice]
         pitch = min(99, max(0, round(50 * prosody.pitch)))  # espeak-ng -p: 0–99, default 50
@@ -43,12 +52,12 @@ class EspeakSynthesizer(Synthesizer):
             proc = subprocess.run(cmd, capture_output=True, timeout=self.timeout_s, check=True)
         except (subprocess.SubprocessError, OSError) as exc:
             raise SynthesisError(f"espeak-ng failed on {clause!r}: {exc}") from exc
-        pcm = _wav_samples(proc.stdout)
+        pcm = wav_samples(proc.stdout)
         audio = trim_silence(pcm.astype(np.float32) / 32768.0, self.sample_rate)
         return (audio * 32768.0).clip(-32768, 32767).astype(np.int16)
 
 
-def _wav_samples(wav: bytes) -> np.ndarray:
+def wav_samples(wav: bytes) -> np.ndarray:
     """Samples of espeak-ng's stdout WAV (its header sizes are bogus when streaming, so find 'data' by hand)."""
     i = wav.find(b"data")
     if wav[:4] != b"RIFF" or i < 0:

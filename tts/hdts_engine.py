@@ -14,6 +14,7 @@ runs per clause.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from tts.base import SynthesisError, Synthesizer, to_int16
+from tts.disk_cache import file_digest
 from tts.prosody import Prosody
 
 MODELS = Path(__file__).resolve().parent / "models_data"
@@ -82,6 +84,16 @@ class HDTSSynthesizer(Synthesizer):
             from tts.batching import BatchedVocoder
 
             self.batched_vocoder = BatchedVocoder(self.vocoder, max_batch=self.max_batch, max_wait_ms=self.max_wait_ms)
+
+    def model_identity(self) -> str:
+        """The code, the acoustic checkpoint's hash, a hash of the vocoder's weights, the device and the chunking
+        (streamed and batched vocoding agree only to about 1e-4)."""
+        vocoder = hashlib.sha256()
+        for name, tensor in self.vocoder.generator.state_dict().items():
+            vocoder.update(name.encode())
+            vocoder.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return (f"{super().model_identity()}:{file_digest(self.acoustic.path)[:16]}:{vocoder.hexdigest()[:16]}:"
+                f"{self.device}:{self.chunk_frames}:{self.batch}")
 
     # -- synthesis --------------------------------------------------------------------------------------------
     def mel(self, clause: str, prosody: Prosody | None = None) -> dict:

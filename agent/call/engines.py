@@ -10,24 +10,26 @@ from typing import Any
 from loguru import logger
 
 from agent.settings import Settings
+from asr import Recognizer, StreamingRecognizer
+from dialog import Scenario, load_scenario
+from dialog.responder import Responder
+from tts import Synthesizer
 
 Progress = Callable[[str, float], None]  # (step description, seconds it took)
 
 
 @dataclass
 class Engines:
-    recognizer: Any
-    synthesizer: Any
-    responder: Any = None  # dialog.responder.ChatResponder when a language model is configured
-    _scenarios: dict[str, Any] = field(default_factory=dict)
+    recognizer: Recognizer | StreamingRecognizer
+    synthesizer: Synthesizer
+    responder: Responder | None = None  # agent.call.language_model.ChatResponder, when a model is configured
+    loaded_scenarios: dict[str, Scenario] = field(default_factory=dict, init=False, repr=False)
 
-    def scenario(self, name: str) -> Any:
+    def scenario(self, name: str) -> Scenario:
         """A loaded scenario by built-in name or path (cached: scenarios are immutable data)."""
-        if name not in self._scenarios:
-            from dialog import load_scenario
-
-            self._scenarios[name] = load_scenario(name)
-        return self._scenarios[name]
+        if name not in self.loaded_scenarios:
+            self.loaded_scenarios[name] = load_scenario(name)
+        return self.loaded_scenarios[name]
 
     @classmethod
     def load(cls, settings: Settings, progress: Progress | None = None) -> Engines:
@@ -51,14 +53,16 @@ class Engines:
         engines = cls(recognizer, synthesizer, responder=make_responder(settings))
         step(f"scenario ({settings.scenario})", lambda: engines.scenario(settings.scenario))
         step("warm-up", lambda: _warm_up(recognizer, synthesizer))
+        from agent.call.prewarm import prewarm_server  # first words now, the other prompts in the background
+        step("greetings' first words", lambda: prewarm_server(synthesizer, [engines.scenario(settings.scenario)], settings))
         return engines
 
 
-def make_responder(settings: Settings) -> Any:
+def make_responder(settings: Settings) -> Responder | None:
     """The optional language-model responder, or None when no endpoint is configured."""
     if not settings.llm_url:
         return None
-    from dialog.responder import ChatResponder
+    from agent.call.language_model import ChatResponder
 
     logger.info(f"language model for replies: {settings.llm_model} at {settings.llm_url}")
     return ChatResponder(
@@ -66,7 +70,7 @@ def make_responder(settings: Settings) -> Any:
     )
 
 
-def _warm_up(recognizer: Any, synthesizer: Any) -> None:
+def _warm_up(recognizer: Recognizer, synthesizer: Synthesizer) -> None:
     """First inference of each model is slower (allocations, kernel choice): pay it before any call."""
     import numpy as np
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent.campaigns.phones import PhoneError, normalize_phone
 from dialog import ScenarioError, load_scenario
+from dialog.phone_numbers import PhoneNumberError, to_e164
 from dialog.reservations import Venue
 
 
@@ -46,8 +46,8 @@ class _LineSpec(BaseModel):
     @classmethod
     def _phone(cls, value: str) -> str:
         try:
-            return normalize_phone(value)
-        except PhoneError as exc:
+            return to_e164(value)
+        except PhoneNumberError as exc:
             raise ValueError(str(exc)) from exc
 
 
@@ -82,8 +82,8 @@ class LineDirectory:
         if not dialled:
             return None
         try:
-            return self._by_number.get(normalize_phone(dialled))
-        except PhoneError:
+            return self._by_number.get(to_e164(dialled))
+        except PhoneNumberError:
             return None
 
 

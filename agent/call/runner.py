@@ -9,61 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from loguru import logger
-from pipecat.audio.vad.silero import SileroVADAnalyzer
-from pipecat.audio.vad.vad_analyzer import VADParams
 from pipecat.frames.frames import LLMContextFrame  # noqa: F401  (documented contract of DialogProcessor)
 from pipecat.observers.user_bot_latency_observer import UserBotLatencyObserver
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.processors.aggregators.llm_context import LLMContext
-from pipecat.processors.aggregators.llm_response_universal import (
-    LLMContextAggregatorPair,
-    LLMUserAggregatorParams,
-)
+from pipecat.processors.aggregators.llm_response_universal import LLMContextAggregatorPair
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
-from pipecat.turns.user_stop.speech_timeout_user_turn_stop_strategy import (
-    SpeechTimeoutUserTurnStopStrategy,
-)
-from pipecat.turns.user_turn_strategies import UserTurnStrategies
 from pipecat.workers.runner import WorkerRunner
 
 from agent.call.dialog_processor import DialogProcessor
 from agent.call.engines import Engines
+from agent.call.events import CallEvent, CallListener
 from agent.call.lines import load_lines
+from agent.call.prewarm import prewarm_call, scenario_prosody
 from agent.call.recording import CallRecording
 from agent.settings import Settings
 from agent.call.speech_services import SynthesizerTTSService
 from agent.call.streaming_stt import make_stt_service
+from agent.call.turn_taking import PauseListener, PauseReportingVAD, SmartTurnModels, user_turn_params
 from agent.store import CallStore, SqlBookingBook
 from dialog import DialogSession, Reply
+from dialog.clock import SEOUL
 from telephony.routes import StreamStart
 from telephony.serializer import CallSerializer
-from tts.prosody import Prosody
 
-SEOUL = ZoneInfo("Asia/Seoul")
 HANG_UP_GRACE_S = 5.0  # after the caller hangs up, time allowed to transcribe their last words
-
-
-@dataclass
-class CallEvent:
-    """Something worth showing live: a turn, the start or the end of a call."""
-
-    kind: str  # started | agent | caller | ended
-    call_id: str
-    text: str = ""
-    state: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-CallListener = Callable[[CallEvent], Awaitable[None]]
 
 
 class CallJournal:
@@ -105,12 +81,6 @@ class CallJournal:
             return None
 
 
-def scenario_prosody(scenario) -> Prosody | None:
-    """The scenario's ``voice:`` block as the synthesiser's per-call prosody (None: the server's settings)."""
-    voice = getattr(scenario, "voice", None)
-    return Prosody(voice.speed, voice.pitch, voice.energy) if voice else None
-
-
 def _inbound(params: dict[str, str]) -> bool:
     return params.get("direction", "").startswith("inbound")
 
@@ -131,6 +101,9 @@ class CallRunner:
         self.listener = listener
         self.bookings = SqlBookingBook(store.engine)
         self.lines = load_lines(settings.lines_file)  # a broken file stops the server here, not mid-call
+        self.smart_turn = SmartTurnModels(settings.turn_fallback_s)
+        if engines is not None:  # a server that takes calls: the first one should not wait for the model
+            self.smart_turn.warm()
 
     async def __call__(self, websocket, start: StreamStart) -> None:
         params = start.custom_parameters or {}
@@ -165,6 +138,8 @@ class CallRunner:
                 venue=line.venue if line else None,
                 responder=self.engines.responder,
             )
+            if self.settings.tts_prewarm:  # the callee's name in the reply to their first answer, made meanwhile
+                prewarm_call(self.engines.synthesizer, session.scenario, person["name"], line.venue if line else None)
             await self._emit(
                 CallEvent("started", call_id, data={"person": person, "scenario": scenario_name, "line": line and line.name})
             )
@@ -189,7 +164,7 @@ class CallRunner:
             stats = {
                 "latency_s": latencies,
                 "recording_s": round(recording.seconds, 2),
-                "protocol_errors": getattr(serializer, "errors", 0),
+                "protocol_errors": serializer.errors if serializer else 0,
                 "needs_human_now": bool(session and session.needs_human_now),
             }
             await journal.safe(self.store.add_flags, call_id, flags)
@@ -245,17 +220,14 @@ class CallRunner:
                 session_timeout=int(settings.max_call_s),
             ),
         )
-        stt = make_stt_service(self.engines.recognizer)
+        stt = make_stt_service(self.engines.recognizer, speculative=settings.asr_speculative)
+        stt.choose = session.choose  # the dialog hears the recogniser's hypothesis its question understands
         context = LLMContext()
+        # The VAD tells the recogniser where the caller pauses, so it can start before the turn is decided.
+        vad = PauseReportingVAD(stop_secs=settings.vad_stop_s, listener=stt if isinstance(stt, PauseListener) else None)
+        smart_turn = await self.smart_turn.acquire()
         user_agg, assistant_agg = LLMContextAggregatorPair(
-            context,
-            user_params=LLMUserAggregatorParams(
-                vad_analyzer=SileroVADAnalyzer(params=VADParams(stop_secs=settings.vad_stop_s)),
-                user_turn_strategies=UserTurnStrategies(
-                    stop=[SpeechTimeoutUserTurnStopStrategy(user_speech_timeout=settings.turn_stop_s)]
-                ),
-                user_idle_timeout=settings.silence_timeout_s,
-            ),
+            context, user_params=user_turn_params(vad, smart_turn, silence_timeout_s=settings.silence_timeout_s)
         )
 
         async def on_reply(reply: Reply, caller_text: str | None) -> None:
@@ -270,7 +242,8 @@ class CallRunner:
             stt.hint = hint
 
         dialog = DialogProcessor(
-            session, stream_sid=start.stream_sid, set_hint=set_hint, on_reply=on_reply
+            session, stream_sid=start.stream_sid, set_hint=set_hint, on_reply=on_reply,
+            merge_window_s=settings.turn_merge_window_s,
         )
         tts = SynthesizerTTSService(self.engines.synthesizer, prosody=scenario_prosody(session.scenario))
         pipeline = Pipeline(
@@ -330,7 +303,10 @@ class CallRunner:
 
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(worker)
-        await runner.run()
+        try:
+            await runner.run()
+        finally:
+            self.smart_turn.release(smart_turn)
         # Words heard after the last reply (the caller hung up meanwhile) still count.
         for text in dialog.absorb_unanswered(context):
             now_ms = journal.ms()
@@ -355,9 +331,4 @@ class CallRunner:
 
 
 def _current_state(session: DialogSession) -> str:
-    return getattr(session, "state", None) or "unknown"
-
-
-def new_call_sid() -> str:
-    """A Twilio-shaped call SID for calls that do not come from Twilio (the simulator)."""
-    return "CA" + uuid.uuid4().hex
+    return session.state or "unknown"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 
 import numpy as np
 from loguru import logger
@@ -31,6 +31,8 @@ from pipecat.services.stt_service import STTService
 from pipecat.transcriptions.language import Language
 from pipecat.utils.time import time_now_iso8601
 
+from asr import Recognizer, StreamingRecognizer, StreamSession
+
 # p99 end of speech → final transcript for the small model on 2 CPU cores is far below this; a
 # production-size model on CPU stays under it too (docs/BENCHMARKS.md).
 STREAMING_TTFS_P99_S = 0.5
@@ -41,14 +43,14 @@ class StreamingSTTService(STTService):
 
     def __init__(
         self,
-        recognizer,
+        recognizer: StreamingRecognizer,
         *,
         preroll_s: float = 0.5,
         on_transcript: Callable[[str, float], None] | None = None,
         **kwargs,
     ):
         super().__init__(
-            settings=STTSettings(model=getattr(recognizer, "name", "asr"), language=Language.KO),
+            settings=STTSettings(model=recognizer.name, language=Language.KO),
             ttfs_p99_latency=STREAMING_TTFS_P99_S,
             **kwargs,
         )
@@ -57,10 +59,11 @@ class StreamingSTTService(STTService):
         self._preroll_s = preroll_s
         self._preroll: deque[bytes] = deque()
         self._preroll_bytes = 0
-        self._session = None
+        self._session: StreamSession | None = None
         self._streaming = False
         self._compute_s = 0.0
         self.hint: str | None = None  # set by the dialog; a CTC model has no prompt, kept for the same interface
+        self.choose: Callable[[Sequence[str]], int] | None = None  # likewise: one hypothesis, nothing to choose
         self.partials: list[str] = []  # this turn's interim texts, for logs and tests
 
     def can_generate_metrics(self) -> bool:
@@ -149,10 +152,13 @@ class StreamingSTTService(STTService):
             self._preroll_bytes -= len(self._preroll.popleft())
 
 
-def make_stt_service(recognizer, **kwargs) -> STTService:
-    """The streaming service for a recogniser with sessions (nemo engines), else the segmented one."""
-    if callable(getattr(recognizer, "session", None)):
+def make_stt_service(
+    recognizer: Recognizer | StreamingRecognizer, *, speculative: bool = False, **kwargs
+) -> STTService:
+    """The streaming service for a recogniser with sessions (nemo engines), else the segmented one
+    (``speculative``: it recognises at the first silent frame; a streaming session has its text already)."""
+    if isinstance(recognizer, StreamingRecognizer):
         return StreamingSTTService(recognizer, **kwargs)
     from agent.call.speech_services import RecognizerSTTService
 
-    return RecognizerSTTService(recognizer, **kwargs)
+    return RecognizerSTTService(recognizer, speculative=speculative, **kwargs)

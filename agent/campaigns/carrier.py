@@ -15,14 +15,14 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from agent.campaigns.network import SimulatedNetwork
 from agent.campaigns.placers import Outcome, Progress, recover_from_record
 from agent.campaigns.service import AttemptView, Claim
 from agent.store import CallStore
+from dialog.clock import SEOUL
+from telephony.simulator.personas import Persona
 
-SEOUL = ZoneInfo("Asia/Seoul")
 MAX_TURNS = 60
 VOICEMAIL_MESSAGE = "안녕하세요, 안부 전화 드렸습니다. 다시 연락드리겠습니다."
 
@@ -35,7 +35,8 @@ def _scenario(name: str):
 
 
 @lru_cache(maxsize=64)
-def _persona(name: str):
+def builtin_persona(name: str) -> Persona:
+    """A simulated contact's persona by name, parsed once per process."""
     from telephony.simulator.personas import load_persona
 
     return load_persona(name)
@@ -78,7 +79,7 @@ class SimulatedCarrier:
     async def _converse(self, claim: Claim) -> Outcome:
         from dialog import DialogSession
 
-        persona = _persona(self.network.persona(claim))
+        persona = builtin_persona(self.network.persona(claim))
         store = self.store
         call_id = await asyncio.to_thread(
             store.start_call, call_sid=claim.call_sid, direction="outbound", phone_number=claim.phone,

@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.campaigns.phones import PhoneError, normalize_phone
+from dialog.phone_numbers import PhoneNumberError, to_e164
 
 HEADERS = {
     "name": ("name", "이름", "성명"),
@@ -87,8 +87,8 @@ def parse_contacts(text: str, known_phones: set[str] | frozenset[str] = frozense
             out.errors.append(RowError(first_line, f"name is longer than {MAX_NAME} characters", raw))
             continue
         try:
-            phone = normalize_phone(_cell(cells, columns["phone"]))
-        except PhoneError as exc:
+            phone = to_e164(_cell(cells, columns["phone"]))
+        except PhoneNumberError as exc:
             out.errors.append(RowError(first_line, str(exc), raw))
             continue
         if phone in seen:

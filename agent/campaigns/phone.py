@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from agent.campaigns.carrier import VOICEMAIL_MESSAGE, _persona
+from agent.campaigns.carrier import VOICEMAIL_MESSAGE, builtin_persona
 from agent.campaigns.network import SimulatedNetwork
-from agent.campaigns.placers import Outcome, Progress, call_by_sid, recover_from_record
+from agent.campaigns.placers import Outcome, Progress, recover_from_record
 from agent.campaigns.service import AttemptView, Claim
+from telephony.simulator.voice import CallerVoice
 
 AGENT_NUMBER = "+8215881234"
 
@@ -30,7 +31,7 @@ class PhoneSimulatorPlacer:
         self.network = network or SimulatedNetwork(odds={"answer": 1.0})
         self.auth_token = auth_token
         self.record_wait_s = record_wait_s
-        self._voices: dict[str, object] = {}
+        self._voices: dict[str, CallerVoice] = {}
 
     def new_sid(self) -> str:
         return "CA" + uuid.uuid4().hex
@@ -44,7 +45,7 @@ class PhoneSimulatorPlacer:
             return Outcome("voicemail", None, f"answering machine; left: {VOICEMAIL_MESSAGE}")
         if result != "answer":
             return Outcome(result, None, f"simulated network: {result}")
-        persona = _persona(self.network.persona(claim)).model_copy(update={"name": claim.name, "phone": claim.phone})
+        persona = builtin_persona(self.network.persona(claim)).model_copy(update={"name": claim.name, "phone": claim.phone})
         voice = await self._voice(persona)
         ws_url, parameters = await dial(
             self.base_url, call_sid=claim.call_sid, from_number=AGENT_NUMBER, to_number=claim.phone,
@@ -56,17 +57,17 @@ class PhoneSimulatorPlacer:
         await progress("in_progress")
         await PhoneSimulator(ws_url, persona, voice, stream_parameters=parameters, call_sid=claim.call_sid).run()
         for _ in range(int(self.record_wait_s * 10)):  # the agent closes its record just after hanging up
-            record = await asyncio.to_thread(call_by_sid, self.store.engine, claim.call_sid)
+            record = await asyncio.to_thread(self.store.call_by_sid, claim.call_sid)
             if record is not None and record.status == "ended":
                 return Outcome("completed", record.id, record.outcome)
             await asyncio.sleep(0.1)
         return Outcome("failed", None, "the agent kept no call record for the simulated call")
 
     async def _voice(self, persona):
-        from agent.cli.demo import CallerVoice
+        from tts import make_synthesizer
 
         if persona.voice not in self._voices:
-            voice = CallerVoice(persona)
+            voice = CallerVoice(make_synthesizer("kokoro", voice=persona.voice, speed=persona.speed))
             await asyncio.to_thread(voice.load)
             self._voices[persona.voice] = voice
         voice = self._voices[persona.voice]

@@ -6,11 +6,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
-
 from agent.campaigns.service import AttemptView, Claim
-from agent.store.models import Call
+from agent.store import CallStore
 
 Progress = Callable[[str], Awaitable[None]]  # "ringing" | "in_progress"
 
@@ -35,15 +32,10 @@ class Placer(Protocol):
         """A live attempt whose dialer died: find out how it ended (it is never dialed again)."""
 
 
-def call_by_sid(engine, call_sid: str) -> Call | None:
-    with sessionmaker(engine)() as session:
-        return session.scalar(select(Call).where(Call.call_sid == call_sid).order_by(Call.started_at.desc()))
-
-
-def recover_from_record(store, attempt: AttemptView, why: str) -> Outcome:
+def recover_from_record(store: CallStore, attempt: AttemptView, why: str) -> Outcome:
     """Shared by the simulated placers: an ended call record means the call happened; a record still
     ``in_progress`` died with its dialer (closed as ``dropped``); no record: the call never connected."""
-    call = call_by_sid(store.engine, attempt.call_sid) if attempt.call_sid else None
+    call = store.call_by_sid(attempt.call_sid) if attempt.call_sid else None
     if call is not None and call.status == "ended":
         return Outcome("completed", call.id, f"recovered after {why}")
     if call is not None:

@@ -10,7 +10,8 @@ from datetime import timedelta
 from loguru import logger
 
 from agent.campaigns.queue import JobQueue
-from agent.campaigns.service import CampaignService, utcnow
+from agent.campaigns.service import CampaignService
+from agent.store.clock import utcnow
 
 
 class Scheduler:

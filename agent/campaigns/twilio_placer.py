@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from loguru import logger
 
-from agent.campaigns.placers import Outcome, Progress, call_by_sid
+from agent.campaigns.placers import Outcome, Progress
 from agent.campaigns.service import ENDED, AttemptView, CampaignService, Claim
 from agent.campaigns.waiters import Waiters
 
@@ -102,5 +102,5 @@ class TwilioPlacer:
             return Outcome("failed", None, f"call {call_sid} was still {call.status}; hung up")
         if status == "completed" and getattr(call, "answered_by", None) in MACHINE:
             status = "voicemail"
-        record = call_by_sid(self.store.engine, call_sid) if self.store is not None else None
+        record = self.store.call_by_sid(call_sid) if self.store is not None else None
         return Outcome(status, record.id if record else None, f"Twilio: {call.status}")

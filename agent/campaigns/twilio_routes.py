@@ -18,7 +18,6 @@ from fastapi import APIRouter, Request, Response
 from loguru import logger
 from twilio.twiml.voice_response import VoiceResponse
 
-from agent.campaigns.placers import call_by_sid
 from agent.campaigns.service import ENDED, CampaignService
 from agent.campaigns.twilio_placer import MACHINE, STATUS_MAP
 from agent.campaigns.waiters import Waiters
@@ -89,9 +88,9 @@ def make_campaign_router(service: CampaignService, *, auth_token: str | None, pu
         elif mapped in ENDED:
             if mapped == "completed" and form.get("AnsweredBy", "") in MACHINE:
                 mapped = "voicemail"
-            record = await asyncio.to_thread(call_by_sid, service.engine, call_sid)
+            call_id = await asyncio.to_thread(service.call_id_by_sid, call_sid)
             detail = f"Twilio: {call_status}" + (f" ({form['SipResponseCode']})" if form.get("SipResponseCode") else "")
-            await ended(view.id, mapped, record.id if record else None, detail)
+            await ended(view.id, mapped, call_id, detail)
         elif mapped != "dialing":
             await asyncio.to_thread(service.progress, view.id, mapped)
         return Response(status_code=204)

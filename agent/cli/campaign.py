@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agent.cli.logs import quiet_logs
 from agent.settings import Settings
 
 campaign_app = typer.Typer(help="Outbound campaigns: contacts, calling hours, retries, dialers.", no_args_is_help=True)
@@ -228,10 +229,9 @@ def dialer(
 
 def _run_here(settings: Settings, service, campaign_id: str, placer: str, url: str | None) -> None:
     from agent.campaigns.runtime import backend, make_placer, run_embedded
-    from agent.cli.main import _quiet_logs
     from agent.store import CallStore
 
-    _quiet_logs(False)  # the progress bar says it; warnings still show
+    quiet_logs(False)  # the progress bar says it; warnings still show
 
     async def main() -> None:
         back = backend(settings)

@@ -21,14 +21,23 @@ from rich.panel import Panel
 from rich.table import Table
 
 from agent.app import create_app
-from agent.call.runner import CallEvent, new_call_sid
+from agent.call.events import CallEvent, new_call_sid
 from agent.call.engines import Engines
 from agent.settings import Settings
 from agent.store import CallRecord, CallStore, migrate
+from dialog import vocabulary
 from telephony.simulator.personas import Persona, load_persona
 from telephony.simulator.phone import PhoneSimulator, SimulatedCall, dial
+from telephony.simulator.voice import CallerVoice
 
 AGENT_NUMBER = "+8215881234"  # the care centre's line in the simulation
+
+
+def persona_voice(persona: Persona) -> CallerVoice:
+    """The persona's voice: a Kokoro synthesiser (not loaded yet) behind the simulator's line cache."""
+    from tts import make_synthesizer
+
+    return CallerVoice(make_synthesizer("kokoro", voice=persona.voice, speed=persona.speed))
 
 
 @dataclass
@@ -37,28 +46,6 @@ class DemoResult:
     record: CallRecord | None = None
     events: list[CallEvent] = field(default_factory=list)
     startup_s: dict[str, float] = field(default_factory=dict)
-
-
-class CallerVoice:
-    """The simulated callee's voice: a second synthesiser, with its lines prepared before dialing."""
-
-    def __init__(self, persona: Persona):
-        from tts import make_synthesizer
-
-        self.synthesizer = make_synthesizer("kokoro", voice=persona.voice, speed=persona.speed)
-        self._cache: dict[str, np.ndarray] = {}
-
-    def load(self) -> None:
-        self.synthesizer.load()
-
-    def prepare(self, lines: list[str]) -> None:
-        for line in lines:
-            self(line)
-
-    def __call__(self, text: str) -> tuple[np.ndarray, int]:
-        if text not in self._cache:
-            self._cache[text] = self.synthesizer.synthesize(text)
-        return self._cache[text], self.synthesizer.sample_rate
 
 
 def _free_port(host: str) -> int:
@@ -70,7 +57,7 @@ def _free_port(host: str) -> int:
 async def run_demo(settings: Settings, persona_name: str, console: Console) -> DemoResult:
     """Start the server, place one simulated call, print it live, then print its summary."""
     result = DemoResult()
-    persona = load_persona(persona_name)
+    persona = load_persona(persona_name, vocabulary=vocabulary)  # its expect block in the dialog's terms
     if not settings.port:
         settings = settings.model_copy(update={"port": _free_port(settings.host)})
 
@@ -90,7 +77,7 @@ async def run_demo(settings: Settings, persona_name: str, console: Console) -> D
         run_step("database schema", lambda: migrate(settings.resolved_database_url))
         status.update("loading the agent's speech models…")
         engines = await asyncio.to_thread(Engines.load, settings, done)
-        voice = CallerVoice(persona)
+        voice = persona_voice(persona)
         await asyncio.to_thread(run_step, f"the caller's voice ({persona.voice})", voice.load)
         await asyncio.to_thread(run_step, "the caller's lines", lambda: voice.prepare(persona.lines()))
 
@@ -170,8 +157,8 @@ async def simulate(base_url: str, persona: Persona, voice, on_event=None) -> Sim
 
 async def simulate_call(base_url: str, persona_name: str, console: Console) -> SimulatedCall:
     """``carecall call``: the simulator alone, against a server that is already running."""
-    persona = load_persona(persona_name)
-    voice = CallerVoice(persona)
+    persona = load_persona(persona_name, vocabulary=vocabulary)  # its expect block in the dialog's terms
+    voice = persona_voice(persona)
     with console.status("Preparing the caller's voice…"):
         await asyncio.to_thread(voice.load)
         await asyncio.to_thread(voice.prepare, persona.lines())

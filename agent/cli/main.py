@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from agent.cli.logs import quiet_logs
 from agent.settings import Settings
 
 app = typer.Typer(help="Korean AI care-call and reservation voice agent.", no_args_is_help=True)
@@ -25,21 +25,6 @@ app.add_typer(tts_app, name="tts")
 console = Console()
 
 
-def _quiet_logs(verbose: bool) -> None:
-    from loguru import logger
-
-    logger.remove()
-    if verbose:
-        logger.add(sys.stderr, level="DEBUG")
-        return
-
-    def ours_or_serious(record) -> bool:
-        # Our own warnings matter to an operator; the pipeline library's are tuning advice.
-        return record["level"].no >= 40 or not record["name"].startswith("pipecat")
-
-    logger.add(sys.stderr, level="WARNING", filter=ours_or_serious)
-
-
 @app.command()
 def demo(
     persona: str = typer.Option("well", help="Caller persona: well, fever_cough, fall_low_mood, ... or a YAML path."),
@@ -48,7 +33,7 @@ def demo(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the pipeline's logs."),
 ) -> None:
     """Run a simulated Korean care call end to end: server, phone simulator, live transcript, summary."""
-    _quiet_logs(verbose)
+    quiet_logs(verbose)
     from agent.cli.demo import run_demo
 
     settings = Settings()
@@ -63,7 +48,7 @@ def demo(
 @app.command()
 def serve(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Run the agent's server (Twilio webhook ``/twiml`` and media stream ``/ws``)."""
-    _quiet_logs(verbose)
+    quiet_logs(verbose)
     import uvicorn
 
     from agent.app import create_app
@@ -85,7 +70,7 @@ def call(
     persona: str = typer.Option("well", help="Caller persona name or YAML path."),
 ) -> None:
     """Dial a running agent server with the phone simulator (as Twilio would) and print the call."""
-    _quiet_logs(False)
+    quiet_logs(False)
     from agent.cli.demo import simulate_call
 
     result = asyncio.run(simulate_call(url, persona, console))
@@ -94,7 +79,9 @@ def call(
 
 @app.command()
 def chat(
-    scenario: str = typer.Option("care", help="care, reservation, or a scenario YAML path."),
+    scenario: str = typer.Option(
+        "care", help="A built-in scenario (care, reservation, medication_reminder: dialog/scenarios/) or a YAML path."
+    ),
     name: str = typer.Option("김영수", help="The person's name."),
     phone: str = typer.Option("+821012345678", help="The caller's number (caller ID, for reservations)."),
     replay: Path | None = typer.Option(None, help="A file of replies, one per line (empty line = silence)."),

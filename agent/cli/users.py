@@ -16,11 +16,11 @@ PASSWORD_ENV = "CARECALL_USER_PASSWORD"
 
 def _book():
     from agent.dashboard.users import UserBook
-    from agent.store import CallStore, migrate
+    from agent.store import UserStore, make_engine, migrate
 
     settings = Settings()
     migrate(settings.resolved_database_url)
-    return UserBook(CallStore(settings.resolved_database_url).engine)
+    return UserBook(UserStore(make_engine(settings.resolved_database_url)))
 
 
 def _password() -> str:

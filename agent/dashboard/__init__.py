@@ -7,9 +7,9 @@ returns a ``Dashboard`` whose ``listener`` receives the CallRunner's events (liv
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
@@ -18,10 +18,8 @@ from fastapi.templating import Jinja2Templates
 from loguru import logger
 from starlette.middleware.sessions import SessionMiddleware
 
-from agent.call.runner import CallEvent, CallListener
+from agent.call.events import CallEvent, CallListener
 from agent.dashboard import filters
-from agent.dashboard.audit import AuditLog
-from agent.dashboard.bookings import BookingList
 from agent.dashboard.calls import CallDesk
 from agent.dashboard.campaigns import CampaignBoard
 from agent.dashboard.live import LiveHub, make_hub
@@ -30,7 +28,8 @@ from agent.dashboard.router import router
 from agent.dashboard.users import UserBook
 from agent.dashboard.web import SESSION_MAX_AGE_S, LoginRequired, LoginThrottle, RedisLoginThrottle, make_throttle, secret_key
 from agent.settings import Settings
-from agent.store import CallStore
+from agent.store import AuditLog, CallStore, CampaignLedger, SqlBookingBook, UserStore
+from dialog.clock import SEOUL
 
 HERE = Path(__file__).parent
 __all__ = ["Dashboard", "chain_listeners", "mount_dashboard"]
@@ -41,14 +40,14 @@ class Dashboard:
     users: UserBook
     audit: AuditLog
     calls: CallDesk
-    bookings: BookingList
+    bookings: SqlBookingBook
     campaigns: CampaignBoard
     hub: LiveHub
     notifier: Notifier
     templates: Jinja2Templates
     recordings_dir: Path
     throttle: LoginThrottle | RedisLoginThrottle = field(default_factory=LoginThrottle)
-    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Seoul"))
+    tz: tzinfo = SEOUL
 
     async def listener(self, event: CallEvent) -> None:
         """Feed a CallEvent to the live page and the notifications."""
@@ -96,11 +95,11 @@ def mount_dashboard(app: FastAPI, settings: Settings, store: CallStore) -> Dashb
     templates = Jinja2Templates(directory=HERE / "templates")
     filters.install(templates.env)
     dashboard = Dashboard(
-        users=UserBook(store.engine),
+        users=UserBook(UserStore(store.engine)),
         audit=AuditLog(store.engine),
-        calls=CallDesk(store.engine),
-        bookings=BookingList(store.engine),
-        campaigns=CampaignBoard(store.engine),
+        calls=CallDesk(store),
+        bookings=SqlBookingBook(store.engine),
+        campaigns=CampaignBoard(CampaignLedger(store.engine)),
         hub=make_hub(settings.redis_url),
         notifier=Notifier(store, notification_channels(settings), settings.base_url),
         templates=templates,

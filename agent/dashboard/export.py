@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import io
 
-from agent.dashboard.calls import severity_rank
 from agent.dashboard.campaigns import Progress
+from dialog.flags import severity_rank
 
 BASE_COLUMNS = ["이름", "전화번호", "시도 횟수", "최종 상태", "최종 여부", "통화 결과", "최고 위험도", "알림", "미처리 알림 수"]
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-SEOUL = ZoneInfo("Asia/Seoul")
+from dialog.clock import SEOUL
+
 SEVERITY = {"critical": "긴급", "high": "높음", "medium": "보통", "low": "낮음"}
 SPEAKER = {"agent": "상담원", "caller": "어르신", "system": "시스템"}
 ATTEMPT_STATUS = {

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from loguru import logger
 
-from agent.call.runner import CallEvent
+from agent.call.events import CallEvent
 
 DEFAULT_CHANNEL = "carecall:call-events"
 QUEUE_SIZE = 256  # a page that stops reading loses its oldest events, never blocks a call

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 from loguru import logger
 
-from agent.call.runner import CallEvent
-from agent.dashboard.calls import severity_rank
+from agent.call.events import CallEvent
 from agent.store import CallRecord, CallStore
+from dialog.flags import severity_rank
 
 SIGNATURE_HEADER = "X-Carecall-Signature"
 SEVERITY_KO = {"low": "낮음", "medium": "보통", "high": "높음", "critical": "긴급"}

@@ -15,7 +15,7 @@ from agent.dashboard.export import campaign_csv
 from agent.dashboard.live import sse_stream
 from agent.dashboard.users import ROLES, Account, UserError
 from agent.dashboard.web import check_csrf, csrf_token, current_user, log_in, require_admin
-from agent.store.models import utcnow
+from agent.store.clock import utcnow
 
 User = Annotated[Account, Depends(current_user)]
 

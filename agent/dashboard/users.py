@@ -1,4 +1,4 @@
-"""Dashboard accounts: argon2 password hashes in the ``users`` table, admin and operator roles."""
+"""Dashboard accounts: admin and operator roles, argon2 password hashes (kept by ``agent.store.UserStore``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
-
-from agent.store.models import User
+from agent.store import DuplicateUsername, UserRecord, UserStore
 
 ROLES = ("admin", "operator")
 MIN_PASSWORD_LENGTH = 8
@@ -47,42 +43,35 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 class UserBook:
-    def __init__(self, engine: Engine):
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+    def __init__(self, users: UserStore):
+        self._users = users
 
     def add(self, username: str, password: str, role: str = "operator") -> Account:
         username = username.strip()
         _check(username, password, role)
         try:
-            with self._sessions.begin() as session:
-                user = User(username=username, password_hash=hash_password(password), role=role, disabled=False)
-                session.add(user)
-                session.flush()
-                return _account(user)
-        except IntegrityError as exc:
+            return _account(self._users.add(username, hash_password(password), role))
+        except DuplicateUsername as exc:
             raise UserError(f"사용자 '{username}'이(가) 이미 있습니다.") from exc
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account if the password matches and the account is enabled; rehashes outdated hashes."""
-        with self._sessions.begin() as session:
-            user = session.scalar(select(User).where(User.username == username.strip()))
-            if user is None:
-                verify_password(_DUMMY_HASH, password)
-                return None
-            if not verify_password(user.password_hash, password) or user.disabled:
-                return None
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
-            return _account(user)
+        user = self._users.get(username.strip())
+        if user is None:
+            verify_password(_DUMMY_HASH, password)
+            return None
+        if not verify_password(user.password_hash, password) or user.disabled:
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            self._users.update(user.username, password_hash=hash_password(password))
+        return _account(user)
 
     def get(self, username: str) -> Account | None:
-        with self._sessions() as session:
-            user = session.scalar(select(User).where(User.username == username))
-            return _account(user) if user else None
+        user = self._users.get(username)
+        return _account(user) if user else None
 
     def all(self) -> list[Account]:
-        with self._sessions() as session:
-            return [_account(u) for u in session.scalars(select(User).order_by(User.username))]
+        return [_account(u) for u in self._users.all()]
 
     def set_password(self, username: str, password: str) -> None:
         _check(username, password, "operator")
@@ -97,12 +86,8 @@ class UserBook:
         self._change(username, role=role)
 
     def _change(self, username: str, **values) -> None:
-        with self._sessions.begin() as session:
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise UserError(f"사용자 '{username}'이(가) 없습니다.")
-            for name, value in values.items():
-                setattr(user, name, value)
+        if not self._users.update(username, **values):
+            raise UserError(f"사용자 '{username}'이(가) 없습니다.")
 
 
 def _check(username: str, password: str, role: str) -> None:
@@ -114,5 +99,5 @@ def _check(username: str, password: str, role: str) -> None:
         raise UserError(f"비밀번호는 {MIN_PASSWORD_LENGTH}자 이상이어야 합니다.")
 
 
-def _account(user: User) -> Account:
-    return Account(id=user.id, username=user.username, role=user.role, disabled=bool(user.disabled))
+def _account(user: UserRecord) -> Account:
+    return Account(id=user.id, username=user.username, role=user.role, disabled=user.disabled)

@@ -1,7 +1,26 @@
-"""Call records and bookings in SQL (SQLite by default, PostgreSQL the same way), schema managed by Alembic."""
+"""The only room that touches the database (SQLite by default, PostgreSQL the same way; schema by Alembic).
 
+Repositories, each over one shared engine, hand out frozen dataclasses and never ORM rows (the tables in
+``_models`` are private to this package):
+
+- ``CallStore`` (calls.py): call records, written by the live call, read by the dashboard and campaigns
+- ``SqlBookingBook`` (bookings.py): the reservation lines' bookings
+- ``CampaignLedger`` (campaigns.py): campaigns, contacts and dial attempts
+- ``UserStore`` (users.py): dashboard accounts
+- ``AuditLog`` (audit.py): who did what, and when
+"""
+
+from agent.store.audit import AuditEntry, AuditLog
 from agent.store.bookings import SqlBookingBook
-from agent.store.migrate import migrate
-from agent.store.repository import CallRecord, CallStore, FlagRecord, TurnRecord
+from agent.store.calls import CallRecord, CallStore, FlagAlreadyResolved, FlagRecord, TurnRecord
+from agent.store.campaigns import CampaignLedger, CampaignRecord
+from agent.store.clock import as_aware, utcnow
+from agent.store.engine import Engine, make_engine
+from agent.store.migrate import migrate, schema_differences
+from agent.store.users import DuplicateUsername, UserRecord, UserStore
 
-__all__ = ["CallRecord", "CallStore", "FlagRecord", "SqlBookingBook", "TurnRecord", "migrate"]
+__all__ = [
+    "AuditEntry", "AuditLog", "CallRecord", "CallStore", "CampaignLedger", "CampaignRecord", "DuplicateUsername",
+    "Engine", "FlagAlreadyResolved", "FlagRecord", "SqlBookingBook", "TurnRecord", "UserRecord", "UserStore",
+    "as_aware", "make_engine", "migrate", "schema_differences", "utcnow",
+]  # fmt: skip

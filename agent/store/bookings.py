@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import sessionmaker
 
-from agent.store.models import BookingRow
+from agent.store._models import BookingRow
 from dialog.reservations import Booking
 
 _FIELDS = [f.name for f in fields(Booking)]
@@ -70,6 +70,16 @@ class SqlBookingBook:
             query = select(BookingRow).order_by(BookingRow.day.desc(), BookingRow.time.desc()).limit(limit)
             if venue_id:
                 query = query.where(BookingRow.venue_id == venue_id)
+            return [_booking(row) for row in session.scalars(query)]
+
+
+    def upcoming(self, from_day: date, include_cancelled: bool = False, limit: int = 500) -> list[Booking]:
+        """Bookings on or after ``from_day`` in the order they will be served (the dashboard's listing)."""
+        query = select(BookingRow).where(BookingRow.day >= from_day)
+        if not include_cancelled:
+            query = query.where(BookingRow.status == "booked")
+        query = query.order_by(BookingRow.day, BookingRow.time, BookingRow.created_at).limit(limit)
+        with self._sessions() as session:
             return [_booking(row) for row in session.scalars(query)]
 
 

@@ -16,18 +16,22 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from asr.base import Transcript
+from asr.base import StreamSession, Transcript
 from asr.nemo.loading import ModelInfo, load_streaming_model
+
+if TYPE_CHECKING:
+    from asr.nemo.session import StreamingSession
 
 PACKET_S = 0.02
 
 
 class NemoStreamingRecognizer:
-    """Cache-aware streaming FastConformer (CTC, RNNT or hybrid) through NeMo's own streaming step."""
+    """Cache-aware streaming FastConformer (CTC, RNNT or hybrid) through NeMo's own streaming step; an
+    ``asr.StreamingRecognizer``."""
 
     name = "nemo"
 
@@ -89,7 +93,7 @@ class NemoStreamingRecognizer:
 
         return TorchStepper(self.model, self.device, self._step_lock)
 
-    def session(self, input_rate: int | None = None) -> Any:
+    def session(self, input_rate: int | None = None) -> StreamingSession:
         """A new stream with its own caches; ``input_rate`` is the rate of the audio pushed (default: model's)."""
         from asr.nemo.features import IncrementalFeatures
         from asr.nemo.session import ChunkPlanner, StreamingSession
@@ -112,7 +116,7 @@ class NemoStreamingRecognizer:
             text = normalize(text)
         return text
 
-    def finalize(self, session: Any) -> str:
+    def finalize(self, session: StreamSession) -> str:
         return self.postprocess(session.finish())
 
     def transcribe(self, audio: np.ndarray, hint: str | None = None) -> Transcript:

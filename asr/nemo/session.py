@@ -195,9 +195,9 @@ class StreamingSession:
 
     def push_mulaw(self, payload: bytes) -> str | None:
         """A telephone packet as it comes off the wire: G.711 µ-law at ``input_rate`` (8 kHz)."""
-        from asr.channel import mulaw_decode
+        from telephony.codec import ulaw_decode
 
-        pcm = mulaw_decode(np.frombuffer(payload, dtype=np.uint8))
+        pcm = ulaw_decode(payload)
         return self.push(pcm.astype(np.float32) / 32768.0)
 
     def finish(self) -> str:

@@ -1,8 +1,8 @@
 """CER / WER and real-time factor of a streaming recogniser over a manifest, streamed in 20 ms packets.
 
-CER is over characters without spaces (Korean spacing varies); WER over space-separated words. Both are
-reported on the recogniser's raw output against the manifest text (spoken forms), and CER once more after
-Korean ITN on both sides (what the dialog compares). ``telephone=True`` sends each clip through the 8 kHz
+CER is over characters without spaces (Korean spacing varies; ``asr.metrics.without_spaces``); WER over
+space-separated words. Both are reported on the recogniser's raw output against the manifest text (spoken
+forms), and CER once more after Korean ITN on both sides (what the dialog compares). ``telephone=True`` sends each clip through the 8 kHz
 µ-law channel and feeds the recogniser at 8 kHz, as a phone call does.
 """
 from __future__ import annotations
@@ -17,27 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from asr.metrics import char_errors, without_spaces, word_errors
+
 PACKET_S = 0.02
-
-
-def edit_distance(ref: list[str] | str, hyp: list[str] | str) -> int:
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
-
-
-def cer(ref: str, hyp: str) -> tuple[int, int]:
-    """(edits, reference characters), spaces ignored."""
-    r, h = ref.replace(" ", ""), hyp.replace(" ", "")
-    return edit_distance(r, h), len(r)
-
-
-def wer(ref: str, hyp: str) -> tuple[int, int]:
-    return edit_distance(ref.split(), hyp.split()), len(ref.split())
 
 
 @dataclass
@@ -123,20 +105,21 @@ def evaluate(recognizer: Any, manifest: str | Path, *, telephone: bool = False, 
 
             audio, rate = soxr.resample(audio, rate, recognizer.sample_rate).astype(np.float32), recognizer.sample_rate
         if telephone:
-            from asr.channel import mulaw_decode, mulaw_encode
             import soxr
 
+            from telephony.codec import ulaw_decode, ulaw_encode
+
             narrow = soxr.resample(audio, rate, 8000)
-            pcm = mulaw_decode(mulaw_encode((np.clip(narrow, -1, 1) * 32767).astype(np.int16)))
+            pcm = ulaw_decode(ulaw_encode((np.clip(narrow, -1, 1) * 32767).astype(np.int16)))
             audio, rate = pcm.astype(np.float32) / 32768.0, 8000
         raw, partials, compute, latency = stream_clip(recognizer, audio, rate, packets)
         ref = row["text"]
-        e, c = cer(ref, raw)
-        ie, ic = cer(normalize(ref), normalize(raw))
-        we, wc = wer(ref, raw)
+        e, c = char_errors(ref, raw, clean=without_spaces)
+        ie, ic = char_errors(normalize(ref), normalize(raw), clean=without_spaces)
+        we, wc = word_errors(ref, raw)
         edits, chars, itn_edits, itn_chars, w_edits, words = (edits + e, chars + c, itn_edits + ie,
                                                               itn_chars + ic, w_edits + we, words + wc)
-        exact += raw.replace(" ", "") == ref.replace(" ", "")
+        exact += without_spaces(raw) == without_spaces(ref)
         grew += bool(partials) and _grows(partials, raw)
         audio_s = audio.size / rate
         audio_total += audio_s

@@ -25,7 +25,8 @@ ESPEAK_VARIANTS = ("", "+m1", "+m2", "+m3", "+m4", "+m6", "+f1", "+f2", "+f3", "
 
 @dataclass(frozen=True)
 class Voice:
-    """One way of saying a text: ``engine`` kokoro (``mix`` = style weights) or espeak (``variant``, ``pitch``)."""
+    """One way of saying a text: ``engine`` kokoro (``mix`` = style weights), espeak (``variant``, ``pitch``) or
+    hdts (``variant`` = the project's own voice, e.g. ko_kumo)."""
 
     engine: str
     speed: float
@@ -37,7 +38,39 @@ class Voice:
     def label(self) -> str:
         if self.engine == "kokoro":
             return "kokoro:" + "+".join(f"{v}*{w:.2f}" for v, w in self.mix) + f"@{self.speed:.2f}"
+        if self.engine == "hdts":
+            return f"hdts:{self.variant}@{self.speed:.2f}"
         return f"espeak:ko{self.variant}@{self.speed:.0f}p{self.pitch}"
+
+
+# Voices kept for evaluation only (benchmarks/goal_calls.py measures whole calls in them): no model of the project
+# may be trained on them. The Kokoro blends mix more styles than ``random_kokoro`` ever does (two or three), and
+# it also refuses any mix within ``EXCLUSION_RADIUS`` of them; ko_kumo is the project's own hdts voice, an output
+# of training, never its data (the ASR recipe speaks with Kokoro and espeak-ng; the hdts teacher is Kokoro jm_kumo).
+EVALUATION_VOICES: dict[str, Voice] = {
+    "kokoro-blend5": Voice("kokoro", 1.0, mix=tuple((v, 0.2) for v in KOKORO_VOICES)),
+    "kokoro-blend4f": Voice("kokoro", 1.0, mix=tuple((v, 0.25) for v in KOKORO_VOICES if v.startswith("jf_"))),
+    "hdts-ko_kumo": Voice("hdts", 1.0, variant="ko_kumo"),
+}
+# L1 distance between style-weight vectors. A mix of two or three styles (weights drawn in [0.2, 1], normalised)
+# is at least 0.5 from either blend, so the exclusion never changes what the committed model's seeds draw.
+EXCLUSION_RADIUS = 0.3
+
+
+def style_distance(a: Voice, b: Voice) -> float:
+    """L1 distance between two Kokoro voices' style weights (0: the same mix; 2: no style in common)."""
+    wa, wb = dict(a.mix), dict(b.mix)
+    return sum(abs(wa.get(v, 0.0) - wb.get(v, 0.0)) for v in set(wa) | set(wb))
+
+
+def is_evaluation_voice(voice: Voice) -> bool:
+    """An evaluation voice, or a Kokoro mix within ``EXCLUSION_RADIUS`` of one: never to be trained on."""
+    for held in EVALUATION_VOICES.values():
+        if voice.engine == held.engine == "kokoro" and style_distance(voice, held) < EXCLUSION_RADIUS:
+            return True
+        if voice.engine == held.engine != "kokoro" and voice.variant == held.variant:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -54,14 +87,18 @@ class Channel:
 
 
 def random_kokoro(rng: random.Random, speeds: tuple[float, float] = (0.85, 1.15), pure: float = 0.4) -> Voice:
-    """A Kokoro voice: one of the five (probability ``pure``) or a random mix of two or three."""
-    if rng.random() < pure:
-        mix = ((rng.choice(KOKORO_VOICES), 1.0),)
-    else:
-        names = rng.sample(KOKORO_VOICES, rng.choice((2, 3)))
-        weights = [rng.uniform(0.2, 1.0) for _ in names]
-        mix = tuple((n, w / sum(weights)) for n, w in zip(names, weights))
-    return Voice("kokoro", round(rng.uniform(*speeds), 2), mix=mix)
+    """A Kokoro voice: one of the five (probability ``pure``) or a random mix of two or three; never one of the
+    ``EVALUATION_VOICES`` or a mix near them (drawn again if so)."""
+    while True:
+        if rng.random() < pure:
+            mix = ((rng.choice(KOKORO_VOICES), 1.0),)
+        else:
+            names = rng.sample(KOKORO_VOICES, rng.choice((2, 3)))
+            weights = [rng.uniform(0.2, 1.0) for _ in names]
+            mix = tuple((n, w / sum(weights)) for n, w in zip(names, weights))
+        voice = Voice("kokoro", round(rng.uniform(*speeds), 2), mix=mix)
+        if not is_evaluation_voice(voice):
+            return voice
 
 
 def random_espeak(rng: random.Random) -> Voice:
@@ -88,6 +125,7 @@ class Speaker:
         self.threads = threads
         self._kokoro = None
         self._styles: dict[str, np.ndarray] = {}
+        self._hdts: dict = {}  # hdts voice name → loaded synthesiser
 
     def _kokoro_engine(self):
         if self._kokoro is None:
@@ -104,7 +142,20 @@ class Speaker:
         """float32 mono audio and its sample rate."""
         if voice.engine == "kokoro":
             return self._speak_kokoro(text, voice), 24000
+        if voice.engine == "hdts":
+            return self._speak_hdts(text, voice)
         return self._speak_espeak(text, voice), 22050
+
+    def _speak_hdts(self, text: str, voice: Voice) -> tuple[np.ndarray, int]:
+        from tts import make_synthesizer
+        from tts.prosody import Prosody
+
+        if voice.variant not in self._hdts:
+            synth = make_synthesizer("hdts", voice=voice.variant, threads=self.threads)
+            synth.load()
+            self._hdts[voice.variant] = synth
+        synth = self._hdts[voice.variant]
+        return synth.synthesize(text, Prosody(speed=voice.speed)).astype(np.float32) / 32768.0, synth.sample_rate
 
     def _speak_kokoro(self, text: str, voice: Voice) -> np.ndarray:
         engine = self._kokoro_engine()
@@ -124,14 +175,14 @@ class Speaker:
 
     @staticmethod
     def _speak_espeak(text: str, voice: Voice) -> np.ndarray:
-        from tts.espeak_engine import _wav_samples
+        from tts.espeak_engine import wav_samples
 
         binary = shutil.which("espeak-ng")
         if not binary:
             raise RuntimeError("espeak-ng not found on PATH (Debian: apt-get install espeak-ng)")
         cmd = [binary, "-v", "ko" + voice.variant, "-s", str(int(voice.speed)), "-p", str(voice.pitch), "--stdout", text]
         out = subprocess.run(cmd, capture_output=True, check=True, timeout=30).stdout
-        audio = _wav_samples(out).astype(np.float32) / 32768.0
+        audio = wav_samples(out).astype(np.float32) / 32768.0
         voiced = np.flatnonzero(np.abs(audio) > 0.01)
         return audio[voiced[0]:voiced[-1] + 1] if voiced.size else audio
 

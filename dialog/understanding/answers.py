@@ -20,6 +20,7 @@ from dialog.understanding.text import Utterance
 class Finding:
     value: str
     evidence: str
+    guessed: bool = False  # read from part of a garbled phrase: worth saying back (a state's `read_back`)
 
 
 def _re(pattern: str) -> re.Pattern[str]:
@@ -50,6 +51,14 @@ def yes_no(u: Utterance) -> Finding | None:
     if _YES.match(text):
         return Finding("yes", u.words())
     return None
+
+
+def after_yes_no(u: Utterance) -> Utterance | None:
+    """The words after a leading 네 / 아니요 ("아니요, 일곱 시요" → "일곱 시요"), or None if there are none."""
+    m = re.match(r"^\|?(?:아니요|아니오|아뇨|아니|네|예|응)\|?", u.compact)
+    if m is None or m.end() >= len(u.compact):
+        return None
+    return Utterance(u.words(m.end()))
 
 
 def is_hedge(u: Utterance) -> bool:
@@ -289,15 +298,33 @@ def yes_no_answer(u: Utterance) -> Finding | None:
 
 
 _NOTHING = _re(r"^(없|아니|아뇨|됐|괜찮|없습|그런거없|별로없|딱히|특별히|그게다|다했|그만|할말없|네없|예없|그냥없|끝|고마|감사)")
+_THANKS_AT_END = _re(r"\|?(?:고마워|고맙|감사)[가-힣]{0,4}$")
+_FILLER_WORD = _re(r"^(?:네|예|응|음|어|아|으|그|저|뭐|에)+[.,?!~…]*$")
+_SYLLABLE = _re(r"[가-힣]")
+
+
+def says_words(u: Utterance) -> bool:
+    """Are there enough real words here to keep as the caller's own (a note, a request)? Whisper on a phone
+    line turns a short "없어요. 고마워요." into one garbled token ("소요"); such a scrap is unclear, never
+    the caller's words. Fillers and a leading 네 do not count; a symptom named counts whatever its length."""
+    words = [w for w in u.raw.split() if not _FILLER_WORD.match(w)]
+    syllables = sum(len(_SYLLABLE.findall(w)) for w in words)
+    return syllables >= 4 or (syllables >= 3 and len(words) >= 2) or bool(find_symptoms(u))
 
 
 def anything_else(u: Utterance) -> Finding | None:
-    """'nothing' or 'note' (free text kept verbatim) for "더 하실 말씀 있으세요?"."""
+    """'nothing' or 'note' (free text kept verbatim) for "더 하실 말씀 있으세요?"; None when unclear (a
+    bare "네", a hedge, or too little to be words: see :func:`says_words`)."""
     text = u.compact.lstrip("|")
     if _NOTHING.match(text) or re.match(r"^(네|예|응)?(없|아니|괜찮|됐)", text) or re.search(r"(없어|없습|없네)[요다]?$", text):
         return Finding("nothing", u.words())
+    thanks = _THANKS_AT_END.search(text)
+    if thanks and thanks.start() and not says_words(Utterance(u.words(0, thanks.start()))):
+        return Finding("nothing", u.words())  # "없어요, 고마워요" with its first words misheard ("옳어요 고마워요")
     if yes_no(u) and len(text.replace("|", "")) <= 3:  # a bare "네": they have something; ask again
         return None
     if is_hedge(u) and len(text) <= 6:
+        return None
+    if not says_words(u):
         return None
     return Finding("note", u.raw.strip())

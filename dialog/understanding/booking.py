@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from dialog.phone_numbers import national_digits
 from dialog.understanding.answers import Finding
 from dialog.understanding.numbers import NATIVE, SINO_DIGITS, spoken_digits, value
 from dialog.understanding.text import Utterance
@@ -33,6 +34,30 @@ def intent(u: Utterance, *, has_details: bool = False) -> Finding | None:
     if has_details:
         return Finding("new", u.words())
     return None
+
+
+# --- which detail to change ----------------------------------------------------------------------------
+
+# A booking detail named without its new value ("시간만 바꿔 주세요", "인원이 틀렸어요", "아니요, 날짜요").
+_DETAIL_WORDS = (
+    ("date", re.compile(r"날짜|며칠|무슨요일|요일이|요일을|요일은|요일만|날이틀|날을|날로바")),
+    ("time", re.compile(r"시간|몇시|시각")),
+    ("party_size", re.compile(r"인원|사람수|명수|몇명|몇분이")),
+    ("name", re.compile(r"이름|성함|예약자")),
+)
+_WRONG = re.compile(rf"{_CHANGE.pattern}|틀렸|틀려|틀린|잘못|아니|아뇨|다르|달라|만요|이요$|요$")
+
+
+def detail_named(u: Utterance) -> Finding | None:
+    """Which booking detail the caller wants to change, when they name it but not its new value: 'date',
+    'time', 'party_size' or 'name' ("시간만 바꿔 주세요", "아니요, 인원이요"). The first one named wins; a
+    detail named only to agree ("네, 시간 맞아요") is not a change."""
+    text = u.compact
+    named = sorted((m.start(), slot, m) for slot, pattern in _DETAIL_WORDS if (m := pattern.search(text)))
+    if not named or not _WRONG.search(text) or re.search(r"맞아|맞습|맞네|맞죠|좋아요|괜찮", text):
+        return None
+    _, slot, m = named[0]
+    return Finding(slot, u.clause_words(u.clause_of(m.start())))
 
 
 # --- party size ---------------------------------------------------------------------------------------
@@ -108,22 +133,14 @@ def phone(u: Utterance, caller_number: str | None = None) -> Finding | None:
         run = m.group()
         for end in (len(run), len(run) - 1) if run.endswith("이") else (len(run),):  # 오육칠팔이요: copula 이
             digits = spoken_digits(re.sub(r"에|의|다시|\|", "", run[:end]))
-            if re.fullmatch(r"01[016789]\d{7,8}|0[2-6]\d{7,9}", digits):
+            if national_digits(digits) == digits:  # a Korean number as dialled, trunk 0 and all
                 best = Finding(digits, u.words(m.start(), m.start() + end))
                 break
     if best is not None:
         return best
     if caller_number and (m := _THIS_NUMBER.search(u.compact)):
-        return Finding(normalize_phone(caller_number) or caller_number, u.clause_words(u.clause_of(m.start())))
+        return Finding(national_digits(caller_number) or caller_number, u.clause_words(u.clause_of(m.start())))
     return None
-
-
-def normalize_phone(number: str) -> str | None:
-    """E.164 (+821012345678) or Korean (010-1234-5678) to national digits (01012345678); None if not a number."""
-    digits = re.sub(r"\D", "", number or "")
-    if digits.startswith("82") and number.strip().startswith("+"):
-        digits = "0" + digits[2:]
-    return digits if re.fullmatch(r"0\d{8,10}", digits) else None
 
 
 def spoken_phone(digits: str) -> str:
@@ -144,7 +161,8 @@ _NAME_TAIL = re.compile(
     r"(?:이라고|라고)?(?:합니다|해요|하고요|해주세요|해줘요)$|(?:으로|로)(?:해|예약|부탁|하|요).*$|"
     r"(?:이에요|예요|이에여|입니다|이요|인데요|인데|이고요|씨|님|요)$"
 )
-_NOT_A_NAME = re.compile(r"[0-9]|시$|시반|혼자|주말|오늘|내일|모레|요일|명$|예약|전화|번호|시간|사람|네|아니|몰라|글쎄|그런데|여보세요|잠깐|뭐|누구|취소|변경|자리")
+_NOT_A_NAME = re.compile(r"[0-9]|시$|시반|혼자|주말|오늘|내일|모레|요일|명$|예약|전화|번호|시간|사람|네|아니|몰라|글쎄|그런데|여보세요|잠깐|뭐|누구|취소|변경|자리|인원|날짜|이름|성함")
+_NAMING = re.compile(r"(?:으로|로)(?:해|예약|부탁|하)|입니다|이에요|예요|이라고|라고")  # "…(으)로 해 주세요", "…입니다"
 _SURNAMES = set("김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용")
 
 
@@ -161,7 +179,15 @@ def name(u: Utterance) -> Finding | None:
     text = _NAME_LEAD.sub("", text, count=1)
     for _ in range(3):
         text = _NAME_TAIL.sub("", text)
-    if not re.fullmatch(r"[가-힣]{2,4}", text) or _NOT_A_NAME.search(text):
+    if _NOT_A_NAME.search(text):
+        return None
+    if re.fullmatch(r"[가-힣]{5,7}", text) and text[-3] in _SURNAMES and _NAMING.search(u.compact) and not (
+        _GROUP_WORDS.search(text)
+    ):
+        # "예압찬은 조수빈으로 해 주세요": the lead-in misheard; the last three syllables from a surname on
+        # are the name, a guess to say back.
+        return Finding(text[-3:], u.words(), guessed=True)
+    if not re.fullmatch(r"[가-힣]{2,4}", text):
         return None
     if len(text) == 4 and text[0] not in _SURNAMES:
         return None

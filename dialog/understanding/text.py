@@ -72,9 +72,11 @@ class Utterance:
             index.pop()
         self._text = text
         compact = "".join(chars)
+        heard = compact
         for pattern, repl in _FIXES:
             compact = pattern.sub(lambda m, r=repl: r if len(r) == len(m.group()) else m.group(), compact)
         self.compact = compact
+        self.repaired = compact != heard  # a near miss was read as the word it resembles: a guess
         self._index = index
 
     @property

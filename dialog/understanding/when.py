@@ -47,7 +47,7 @@ _PERIODS = {"오전": "am", "아침": "am", "새벽": "am", "오후": "pm", "저
 _HOUR = rf"(?P<hour>\d{{1,2}}|{NATIVE}|{SINO})"
 _MINUTE = rf"(?:(?P<half>반)|(?P<minute>\d{{1,2}}|{SINO})분)"
 _TIME = re.compile(
-    rf"(?P<period>{_alt(_PERIODS)})?(?:에|쯤|경)?{_HOUR}시(?!간|작|켜|키|고|면|는지)(?:{_MINUTE})?"
+    rf"(?P<period>{_alt(_PERIODS)})?\|?(?:에|쯤|경)?{_HOUR}시(?!간|작|켜|키|고|면|는지)(?:\|?{_MINUTE})?"
     rf"|(?P<period2>{_alt(_PERIODS)})?(?P<chour>\d{{1,2}})\|(?P<cminute>\d{{2}})(?!\d)"
     r"|(?P<noon>정오|자정)"
 )

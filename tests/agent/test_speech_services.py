@@ -87,6 +87,22 @@ async def test_segment_is_transcribed_once_with_the_dialog_hint():
     assert samples >= 16000  # the whole segment, plus trailing silence
 
 
+async def test_the_dialog_chooses_which_hypothesis_is_heard():
+    from asr import Transcript
+
+    class NBestRecognizer(FakeRecognizer):
+        def transcribe(self, audio, hint=None):
+            return Transcript("여사지", len(audio) / self.sample_rate, 0.01, alternatives=("여섯 시요", "여섯 시"))
+
+    stt = RecognizerSTTService(NBestRecognizer())
+    offered = []
+    stt.choose = lambda hypotheses: offered.append(tuple(hypotheses)) or 1
+    frames = [VADUserStartedSpeakingFrame(), *_speech_frames(0.5), VADUserStoppedSpeakingFrame(), SleepFrame(0.3)]
+    down, _ = await run_test(stt, frames_to_send=frames, pipeline_params=PipelineParams(audio_in_sample_rate=16000))
+    assert [f.text for f in down if isinstance(f, TranscriptionFrame)] == ["여섯 시요"]
+    assert offered == [("여사지", "여섯 시요", "여섯 시")]
+
+
 async def test_empty_recognition_produces_no_transcript():
     stt = RecognizerSTTService(FakeRecognizer(text="  "))
     frames = [VADUserStartedSpeakingFrame(), *_speech_frames(0.5), VADUserStoppedSpeakingFrame(), SleepFrame(0.3)]

@@ -25,12 +25,13 @@ class Clip:
 
 def make_held_out(n: int, tmp: Path) -> list[Clip]:
     """``n`` Kokoro utterances the committed model never heard (new combinations, fresh voice mixes)."""
-    from asr.channel import mulaw_encode
     from asr.recipes import corpus
     from asr.recipes.dataset import held_out_jobs
     from asr.recipes.speech import Speaker, apply_channel
 
     import soxr
+
+    from telephony.codec import ulaw_encode
 
     trained = set(corpus.training_texts(20261125, 215))
     jobs = held_out_jobs(HELD_OUT_SEED, n, trained, phone=1.0)
@@ -40,7 +41,7 @@ def make_held_out(n: int, tmp: Path) -> list[Clip]:
         raw, rate = speaker.speak(job.text, job.voice)
         audio = apply_channel(raw, rate, job.channels[0], np.random.default_rng(job.seed))
         narrow = soxr.resample(audio, 16000, 8000)
-        payload = mulaw_encode((np.clip(narrow, -1, 1) * 32767).astype(np.int16)).tobytes()
+        payload = ulaw_encode((np.clip(narrow, -1, 1) * 32767).astype(np.int16))
         clips.append(Clip(job.text, job.voice.label, audio, payload))
     return clips
 
@@ -56,10 +57,7 @@ def stream_mulaw(session, payload: bytes, packet: int = 160) -> list[str]:
 
 
 def total_cer(pairs: list[tuple[str, str]]) -> float:
-    from asr.recipes.evaluate import cer
+    """Corpus CER with spaces ignored, as ``carecall asr eval`` reports it."""
+    from asr.metrics import corpus_cer, without_spaces
 
-    edits = chars = 0
-    for ref, hyp in pairs:
-        e, c = cer(ref, hyp)
-        edits, chars = edits + e, chars + c
-    return edits / max(chars, 1)
+    return corpus_cer([ref for ref, _ in pairs], [hyp for _, hyp in pairs], clean=without_spaces)

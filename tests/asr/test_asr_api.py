@@ -29,6 +29,19 @@ def test_bad_whisper_options():
         make_recognizer("whisper", beam_size=0)
     with pytest.raises(ValueError, match="compute_type"):
         make_recognizer("whisper", compute_type="int3")
+    with pytest.raises(ValueError, match="hypotheses"):
+        make_recognizer("whisper", hypotheses=0)
+
+
+def test_whisper_offers_at_most_a_beam_of_hypotheses():
+    assert make_recognizer("whisper", beam_size=5).hypotheses == 4
+    assert make_recognizer("whisper", beam_size=2, hypotheses=4).hypotheses == 2
+    assert make_recognizer("whisper", beam_size=1).hypotheses == 1
+
+
+def test_a_transcript_lists_its_hypotheses_best_first():
+    assert Transcript("여사지", 1.0, 0.1, alternatives=("여섯 시요",)).hypotheses == ("여사지", "여섯 시요")
+    assert Transcript("네", 1.0, 0.1).hypotheses == ("네",)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -64,9 +77,12 @@ def test_importing_asr_and_itn_is_light():
 
 
 def test_asr_imports_no_web_database_or_telephony():
-    code = ("import sys, asr, asr.whisper_engine, asr.vosk_engine, asr.models, asr.guard, asr.channel;"
+    """From telephony only the declared leaf codec module (and its package) may be loaded."""
+    code = ("import sys, asr, asr.whisper_engine, asr.vosk_engine, asr.models, asr.guard, asr.channel,"
+            " asr.nemo.session; asr.channel.telephone_band([0.0] * 800, 8000);"
             "bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('fastapi', 'sqlalchemy', 'telephony', 'agent', 'pipecat', 'twilio', 'dialog', 'tts')];"
+            "('fastapi', 'sqlalchemy', 'telephony', 'agent', 'pipecat', 'twilio', 'dialog', 'tts')"
+            " and m not in ('telephony', 'telephony.codec')];"
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

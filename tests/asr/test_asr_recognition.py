@@ -1,12 +1,13 @@
 """Real recognition with the real models (slow): Korean speech from the project's Kokoro voice, noise, threads."""
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+
+from asr.metrics import cer
 
 pytestmark = pytest.mark.slow
 
@@ -17,17 +18,6 @@ CASES = [  # (caller sentence, dialog hint, words that must be recognised)
 ]
 
 
-def _cer(ref: str, hyp: str) -> float:
-    ref, hyp = re.sub(r"[\s.,?!]", "", ref), re.sub(r"[\s.,?!]", "", hyp)
-    prev = list(range(len(hyp) + 1))
-    for i, a in enumerate(ref, 1):
-        cur = [i]
-        for j, b in enumerate(hyp, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a != b)))
-        prev = cur
-    return prev[-1] / max(1, len(ref))
-
-
 @pytest.mark.parametrize("text, hint, words", CASES)
 def test_recognises_kokoro_speech_over_the_phone_line(whisper, speak, text, hint, words):
     audio = speak(text, telephone=True)
@@ -36,7 +26,7 @@ def test_recognises_kokoro_speech_over_the_phone_line(whisper, speak, text, hint
     assert 0 < t.compute_s < 10
     for word in words:
         assert word in t.text, f"{word!r} not in {t.text!r} (raw {t.raw!r})"
-    assert _cer(text, t.text) <= 0.35, t.text
+    assert cer(text, t.text) <= 0.35, t.text
 
 
 def test_reservation_sentence_comes_out_normalised(whisper, speak):
@@ -44,6 +34,47 @@ def test_reservation_sentence_comes_out_normalised(whisper, speak):
     t = whisper.transcribe(audio, hint="예약 월요일 화요일 수요일 목요일 금요일 토요일 일요일 점심 저녁 시 반 명")
     assert "화요일" in t.text and "예약" in t.text, t.text
     assert "일곱 시" not in t.text, "ITN turns spoken hours into digits"
+
+
+# (caller sentence, the question's hint): short answers whose N-best the dialog chooses from.
+SHORT_ANSWERS = [
+    ("세 명이요", "한 명 두 명 세 명 네 명 다섯 명 여섯 명 혼자 둘이 어른 아이"),
+    ("저녁 여섯 시요", "점심 저녁 오전 오후 시 반 분"),
+    ("네, 맞아요", "네 맞아요 아니요 틀려요"),
+]
+
+
+@pytest.mark.parametrize("text, hint", SHORT_ANSWERS)
+def test_a_short_turn_comes_with_its_runner_up_hypotheses(whisper, speak, text, hint):
+    t = whisper.transcribe(speak(text, telephone=True), hint=hint)
+    assert t.text and 1 <= len(t.alternatives) <= whisper.hypotheses - 1, t
+    assert t.text not in t.alternatives and len(set(t.alternatives)) == len(t.alternatives)
+    assert t.hypotheses[0] == t.text
+    from asr.itn import normalize
+
+    assert all(normalize(a) == a and a.strip() == a for a in t.alternatives), "cleaned and normalised like the top"
+
+
+@pytest.mark.parametrize("text, hint", SHORT_ANSWERS)
+def test_the_top_hypothesis_is_what_faster_whisper_would_give(whisper, speak, text, hint):
+    """The N-best decode mirrors faster-whisper's transcribe: its best is the text the old path gave."""
+    audio = speak(text, telephone=True)
+    segments, _ = whisper._model.transcribe(
+        audio, language="ko", task="transcribe", beam_size=whisper.beam_size, temperature=0.0,
+        condition_on_previous_text=False, without_timestamps=True, vad_filter=False, initial_prompt=hint,
+        max_new_tokens=whisper._max_new_tokens(len(audio) / 16000), compression_ratio_threshold=2.4,
+        log_prob_threshold=-1.0, no_speech_threshold=0.6, suppress_blank=True, word_timestamps=False)
+    expected = " ".join(s.text.strip() for s in segments).strip()
+    assert whisper.transcribe(audio, hint=hint).raw == expected
+
+
+def test_one_hypothesis_asked_for_gives_no_alternatives(speak):
+    from asr import make_recognizer
+
+    rec = make_recognizer("whisper", beam_size=5, hypotheses=1)
+    rec.load()
+    t = rec.transcribe(speak("세 명이요", telephone=True), hint=SHORT_ANSWERS[0][1])
+    assert t.text and t.alternatives == ()
 
 
 @pytest.mark.parametrize("kind", ["noise", "hum", "clicks"])
@@ -61,6 +92,7 @@ def test_no_hallucination_on_line_noise(whisper, kind):
     t = whisper.transcribe(audio.astype(np.float32), hint="네 아니요 밥 식사")
     assert time.perf_counter() - started < 5, "max_new_tokens caps runaway decoding"
     assert len(t.text.replace(" ", "")) <= 6, f"hallucinated {t.text!r} (raw {t.raw!r})"
+    assert all(len(a.replace(" ", "")) <= 6 for a in t.alternatives), t.alternatives
 
 
 def test_concurrent_calls_are_serialised_safely(whisper):

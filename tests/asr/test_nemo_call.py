@@ -25,7 +25,7 @@ def _free_port() -> int:
 
 async def test_reservation_call_with_the_nemo_engine(tmp_path):
     from agent.app import create_app
-    from agent.cli.demo import CallerVoice, serve_in_background, simulate
+    from agent.cli.demo import persona_voice, serve_in_background, simulate
     from agent.call.engines import Engines
     from agent.settings import Settings
     from agent.store import CallStore, migrate
@@ -53,7 +53,7 @@ async def test_reservation_call_with_the_nemo_engine(tmp_path):
         services.append(self)
 
     persona = load_persona("reserve_dinner")
-    voice = CallerVoice(persona)
+    voice = persona_voice(persona)
     await asyncio.to_thread(voice.load)
     app = create_app(settings, engines, store, listener=listen)
     with pytest.MonkeyPatch.context() as mp:

@@ -81,9 +81,4 @@ async def test_embedded_run_settles_a_call_an_earlier_process_left_live(sqlite_u
 
 
 def attempts_of(service, campaign_id):
-    import sqlalchemy as sa
-
-    from agent.store.models import CallAttempt
-
-    with service._sessions() as session:
-        return list(session.scalars(sa.select(CallAttempt).where(CallAttempt.campaign_id == campaign_id)))
+    return service.ledger.attempts(campaign_id)

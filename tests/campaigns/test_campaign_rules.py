@@ -9,10 +9,9 @@ import pytest
 
 from agent.campaigns.csv_import import CsvError, parse_contacts
 from agent.campaigns.hours import CallingHours, HoursError, parse_days
-from agent.campaigns.phones import PhoneError, normalize_phone
 from agent.campaigns.retry import PolicyError, RetryPolicy, parse_retry_option
-
-SEOUL = ZoneInfo("Asia/Seoul")
+from dialog.clock import SEOUL
+from dialog.phone_numbers import PhoneNumberError, to_e164
 
 
 @pytest.mark.parametrize("raw,e164", [
@@ -21,13 +20,13 @@ SEOUL = ZoneInfo("Asia/Seoul")
     ("+14155550100", "+14155550100"), ("011-234-5678", "+82112345678"),
 ])
 def test_phone_numbers_become_e164(raw, e164):
-    assert normalize_phone(raw) == e164
+    assert to_e164(raw) == e164
 
 
 @pytest.mark.parametrize("raw", ["", "010-12", "12345678", "+0123456789", "010-1234-56789", "abc", "+82"])
 def test_bad_phone_numbers_are_refused(raw):
-    with pytest.raises(PhoneError):
-        normalize_phone(raw)
+    with pytest.raises(PhoneNumberError):
+        to_e164(raw)
 
 
 def test_csv_reports_every_bad_row_by_its_line_and_keeps_the_good_ones():

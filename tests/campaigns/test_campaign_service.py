@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
 from agent.campaigns.service import CampaignError, CampaignService
-from agent.store.models import CallAttempt
+from agent.store.campaigns import AttemptRecord
+from dialog.clock import SEOUL
 
-SEOUL = ZoneInfo("Asia/Seoul")
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=SEOUL)
 HOURS = {"days": "mon-fri", "start": "10:00", "end": "18:00"}
 
@@ -24,10 +22,8 @@ def make(service: CampaignService, n: int = 3, **kwargs):
     return campaign
 
 
-def attempts(service: CampaignService, campaign_id: str) -> list[CallAttempt]:
-    with service._sessions() as session:
-        return list(session.scalars(sa.select(CallAttempt).where(CallAttempt.campaign_id == campaign_id)
-                                    .order_by(CallAttempt.contact_id, CallAttempt.attempt_no)))
+def attempts(service: CampaignService, campaign_id: str) -> list[AttemptRecord]:
+    return service.ledger.attempts(campaign_id)
 
 
 def test_transitions_are_checked(database_url):

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 import redis
-import sqlalchemy as sa
 
 from agent.campaigns.service import ACTIVE, ENDED, CampaignService
-from agent.store.models import Call, CallAttempt, Contact
+from agent.store import CallStore
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTACTS = 200
@@ -68,7 +67,6 @@ def test_two_dialers_one_killed_every_contact_ends_once(postgres_url, redis_url,
         "dialer-b": _spawn(["dialer", "--name", "dialer-b", *fast], {**env, "CARECALL_DIALER_NODE": "node-b"},
                            tmp_path / "b.log"),
     }
-    engine = sa.create_engine(postgres_url)
     try:
         # Kill dialer B once it has dialed a good share and has calls in progress right now.
         deadline = time.monotonic() + 90
@@ -76,11 +74,9 @@ def test_two_dialers_one_killed_every_contact_ends_once(postgres_url, redis_url,
             assert time.monotonic() < deadline, "dialer B never had calls in progress"
             for name, proc in procs.items():
                 assert proc.poll() is None, f"{name} exited: {(tmp_path / (name[-1] + '.log')).read_text()[-2000:]}"
-            with engine.connect() as conn:
-                b_done = conn.scalar(sa.select(sa.func.count()).where(
-                    CallAttempt.dialer == "dialer-b", CallAttempt.status.in_(ENDED)))
-                b_live = conn.scalar(sa.select(sa.func.count()).where(
-                    CallAttempt.dialer == "dialer-b", CallAttempt.status.in_(ACTIVE)))
+            b_attempts = [a for a in service.ledger.attempts(campaign.id) if a.dialer == "dialer-b"]
+            b_done = sum(1 for a in b_attempts if a.status in ENDED)
+            b_live = sum(1 for a in b_attempts if a.status in ACTIVE)
             if b_done >= 25 and b_live >= 2:
                 procs["dialer-b"].send_signal(signal.SIGKILL)
                 procs["dialer-b"].wait()
@@ -102,11 +98,9 @@ def test_two_dialers_one_killed_every_contact_ends_once(postgres_url, redis_url,
             except subprocess.TimeoutExpired:
                 proc.kill()
 
-    with engine.connect() as conn:
-        attempts = conn.execute(sa.select(CallAttempt)).all()
-        contacts = conn.scalars(sa.select(Contact.id)).all()
-        calls = conn.execute(sa.select(Call.id, Call.call_sid, Call.status)).all()
-    engine.dispose()
+    results = service.ledger.results(campaign.id)
+    attempts, contacts = results.attempts, [c.id for c in results.contacts]
+    calls = CallStore(postgres_url).list_calls(limit=100_000)
     assert procs["dialer-a"].returncode == 0, "dialer A did not stop cleanly on SIGTERM"
 
     # Every contact: exactly one final attempt, the last one; every earlier attempt ended and retried.

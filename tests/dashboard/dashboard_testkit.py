@@ -12,14 +12,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from agent.app import create_app
 from agent.dashboard.users import UserBook
 from agent.settings import Settings
-from agent.store import CallStore, SqlBookingBook, migrate
+from agent.store import CallStore, SqlBookingBook, UserStore, migrate
 from dialog import DialogSession, load_scenario
-from dialog.session import SEOUL
+from dialog.clock import SEOUL
 from telephony.simulator.personas import load_persona
 
 PASSWORDS = {"hana": "hana-admin-pw", "minjun": "minjun-operator-pw"}
@@ -28,11 +29,26 @@ PASSWORDS = {"hana": "hana-admin-pw", "minjun": "minjun-operator-pw"}
 def build(settings: Settings, listener=None):
     migrate(settings.resolved_database_url)
     store = CallStore(settings.resolved_database_url)
-    users = UserBook(store.engine)
+    users = UserBook(UserStore(store.engine))
     users.add("hana", PASSWORDS["hana"], "admin")
     users.add("minjun", PASSWORDS["minjun"], "operator")
     app = create_app(settings, None, store, listener=listener)  # engines are only touched when a call comes in
     return app, store
+
+
+def update_row(store: CallStore, table: str, row_id: str, **values) -> None:
+    """Change stored columns directly: set-up the application has no action for (an older call, a
+    recording path pointing elsewhere). Plain SQL on the table, as another program would."""
+    rows = sa.Table(table, sa.MetaData(), autoload_with=store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(rows.update().where(rows.c.id == row_id).values(**values))
+
+
+def insert_row(store: CallStore, table: str, **values) -> int | str:
+    """Add a row directly (state that takes a scheduler and dialers to reach); returns its primary key."""
+    rows = sa.Table(table, sa.MetaData(), autoload_with=store.engine)
+    with store.engine.begin() as conn:
+        return conn.execute(rows.insert().values(**values)).inserted_primary_key[0]
 
 
 def csrf_of(html: str) -> str:

@@ -2,13 +2,11 @@
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from agent.dashboard.users import UserBook, UserError
 from agent.dashboard.web import RedisLoginThrottle
-from agent.store.models import AuditEvent, User
+from agent.store import UserStore
 from dashboard_testkit import csrf_of, login
 
 
@@ -41,8 +39,7 @@ def test_wrong_password_is_refused_audited_and_throttled(env):
         client.post("/dashboard/login", data=bad)
     good = {**bad, "password": "minjun-operator-pw"}
     assert client.post("/dashboard/login", data=good).status_code == 429  # locked for a while, even when right
-    with Session(env.store.engine) as session:
-        failed = session.scalars(select(AuditEvent).where(AuditEvent.action == "login.failed")).all()
+    failed = env.dash.audit.recent(action="login.failed")
     assert len(failed) == 5 and failed[0].target_id == "minjun"
 
 
@@ -89,10 +86,9 @@ def test_post_without_the_session_csrf_token_is_refused(env):
 
 
 def test_passwords_are_stored_as_argon2_hashes(env):
-    with Session(env.store.engine) as session:
-        stored = session.scalar(select(User.password_hash).where(User.username == "hana"))
+    stored = UserStore(env.store.engine).get("hana").password_hash
     assert stored.startswith("$argon2id$") and "hana-admin-pw" not in stored
-    book = UserBook(env.store.engine)
+    book = UserBook(UserStore(env.store.engine))
     assert book.authenticate("hana", "hana-admin-pw").role == "admin"
     assert book.authenticate("hana", "hana-admin-pw ") is None
     assert book.authenticate("nobody", "hana-admin-pw") is None
@@ -148,6 +144,6 @@ def test_users_command_adds_an_admin_who_can_log_in(tmp_path, monkeypatch):
     assert prompted.exit_code == 0, prompted.output
     assert runner.invoke(cli, ["user", "disable", "dohyun"]).exit_code == 0
 
-    book = UserBook(CallStore(f"sqlite:///{(tmp_path / 'carecall.db').resolve()}").engine)
+    book = UserBook(UserStore(CallStore(f"sqlite:///{(tmp_path / 'carecall.db').resolve()}").engine))
     assert book.authenticate("seoyeon", "seoyeon-pw-1").is_admin
     assert book.get("dohyun").role == "operator" and book.authenticate("dohyun", "dohyun-pw-1") is None

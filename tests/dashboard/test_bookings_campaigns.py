@@ -4,10 +4,8 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy.orm import Session
-
-from agent.store.models import CallAttempt, Campaign, Contact
-from dashboard_testkit import login, reservation_call, seed_call
+from agent.store import CampaignRecord
+from dashboard_testkit import insert_row, login, reservation_call, seed_call
 
 
 def test_a_booking_by_phone_shows_until_a_second_call_cancels_it(db_env):
@@ -32,21 +30,23 @@ def _campaign(store) -> str:
                         flags=[("fall", "high", "=HYPERLINK(\"x\") 넘어졌어요", 3)], answers={"meal": "skipped"})  # fmt: skip
     clean = seed_call(store.store, store.settings, name="이말순", phone="+821020000002", answers={"meal": "eaten", "sleep": "good"})
     now, today = datetime.now(UTC), date.today()
-    with Session(store.store.engine) as session, session.begin():
-        session.add(Campaign(id="camp-1", name="11월 안부 전화", scenario="care_call", status="running"))
-        contacts = [Contact(campaign_id="camp-1", name=n, phone=p) for n, p in
-                    [("박순자", "+821020000001"), ("이말순", "+821020000002"), ("최복희", "+821020000003"), ("정영자", "+821020000004")]]  # fmt: skip
-        session.add_all(contacts)
-        session.flush()
-        a, b, c, d = (x.id for x in contacts)
-        session.add_all([
-            CallAttempt(id="t1", campaign_id="camp-1", contact_id=a, round_date=today, attempt_no=1, status="completed", final=True, scheduled_for=now, call_id=flagged),
-            CallAttempt(id="t2", campaign_id="camp-1", contact_id=b, round_date=today, attempt_no=1, status="no_answer", scheduled_for=now - timedelta(hours=1)),
-            CallAttempt(id="t3", campaign_id="camp-1", contact_id=b, round_date=today, attempt_no=2, status="completed", final=True, scheduled_for=now, call_id=clean),
-            CallAttempt(id="t4", campaign_id="camp-1", contact_id=c, round_date=today, attempt_no=1, status="no_answer", scheduled_for=now),
-            CallAttempt(id="t5", campaign_id="camp-1", contact_id=c, round_date=today, attempt_no=2, status="scheduled", scheduled_for=now + timedelta(minutes=30)),
-            CallAttempt(id="t6", campaign_id="camp-1", contact_id=d, round_date=today, attempt_no=1, status="scheduled", scheduled_for=now + timedelta(hours=1)),
-        ])  # fmt: skip
+    calls = store.store
+    insert_row(calls, "campaigns", id="camp-1", name="11월 안부 전화", scenario="care_call", status="running",
+               timezone="Asia/Seoul", calling_hours={}, recurrence="once", retry_policy={}, max_concurrent=5,
+               created_at=now, updated_at=now)  # fmt: skip
+    people = [("박순자", "+821020000001"), ("이말순", "+821020000002"), ("최복희", "+821020000003"), ("정영자", "+821020000004")]
+    a, b, c, d = (insert_row(calls, "contacts", campaign_id="camp-1", name=n, phone=p, notes="", created_at=now)
+                  for n, p in people)  # fmt: skip
+    for attempt in [
+        dict(id="t1", contact_id=a, attempt_no=1, status="completed", final=True, scheduled_for=now, call_id=flagged),
+        dict(id="t2", contact_id=b, attempt_no=1, status="no_answer", scheduled_for=now - timedelta(hours=1)),
+        dict(id="t3", contact_id=b, attempt_no=2, status="completed", final=True, scheduled_for=now, call_id=clean),
+        dict(id="t4", contact_id=c, attempt_no=1, status="no_answer", scheduled_for=now),
+        dict(id="t5", contact_id=c, attempt_no=2, status="scheduled", scheduled_for=now + timedelta(minutes=30)),
+        dict(id="t6", contact_id=d, attempt_no=1, status="scheduled", scheduled_for=now + timedelta(hours=1)),
+    ]:  # fmt: skip
+        insert_row(calls, "call_attempts", **{"campaign_id": "camp-1", "round_date": today, "final": False,
+                                              "updated_at": now, **attempt})  # fmt: skip
     return "camp-1"
 
 
@@ -88,6 +88,6 @@ def test_a_cell_starting_with_a_formula_is_neutralised():
     from agent.dashboard.export import campaign_csv
 
     contact = ContactResult(1, "=cmd|' /C calc'!A0", "+821000000000", answers={"note": "@SUM(1)", "n": "-5"})
-    rows = list(csv.reader(io.StringIO(campaign_csv(Progress(Campaign(id="c", name="c"), [contact])).lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(campaign_csv(Progress(CampaignRecord(id="c", name="c"), [contact])).lstrip("\ufeff"))))
     assert rows[1][0] == "'=cmd|' /C calc'!A0" and rows[1][1] == "+821000000000"
     assert rows[1][-2:] == ["-5", "'@SUM(1)"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from agent.call.runner import CallEvent
+from agent.call.events import CallEvent
 from agent.dashboard.live import LiveHub, LocalBroker
 from dashboard_testkit import PASSWORDS, build, reservation_call, seed_call
 

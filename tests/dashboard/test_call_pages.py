@@ -3,17 +3,11 @@ on SQLite and PostgreSQL."""
 
 from datetime import timedelta
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
-
-from agent.store.models import Call, Flag
-from dashboard_testkit import csrf_of, login, seed_call
+from dashboard_testkit import csrf_of, login, seed_call, update_row
 
 
 def _age(store, call_id: str, hours: int) -> None:
-    with Session(store.engine) as session, session.begin():
-        at = session.get(Call, call_id).started_at - timedelta(hours=hours)
-        session.execute(update(Call).where(Call.id == call_id).values(started_at=at))
+    update_row(store, "calls", call_id, started_at=store.get_call(call_id).started_at - timedelta(hours=hours))
 
 
 def test_queue_lists_unresolved_flags_most_severe_first_then_oldest(db_env):
@@ -76,8 +70,7 @@ def test_a_recording_path_outside_the_recordings_directory_is_never_served(env, 
     secret = tmp_path / "secret.wav"
     secret.write_bytes(b"RIFF-not-yours")
     for path in (str(secret), str(env.settings.recordings_dir / ".." / ".." / "secret.wav"), "/etc/passwd"):
-        with Session(env.store.engine) as session, session.begin():
-            session.execute(update(Call).where(Call.id == call_id).values(recording_path=path))
+        update_row(env.store, "calls", call_id, recording_path=path)
         assert login(env.app, "minjun").get(f"/dashboard/calls/{call_id}/audio").status_code == 404
 
 
@@ -92,9 +85,8 @@ def test_resolving_a_flag_records_who_when_and_why_in_the_audit_trail(db_env):
                        data={"call_id": call_id, "note": "따님과 통화, 내일 병원 동행", "csrf": csrf_of(page)})  # fmt: skip
     assert done.status_code == 200
     assert "minjun 님이" in done.text and "따님과 통화, 내일 병원 동행" in done.text
-    with Session(store.engine) as session:
-        flag = session.get(Flag, fall_id)
-        assert (flag.resolved_by, flag.note) == ("minjun", "따님과 통화, 내일 병원 동행") and flag.resolved_at
+    (flag,) = [f for f in store.get_call(call_id).flags if f.id == fall_id]
+    assert (flag.resolved_by, flag.note) == ("minjun", "따님과 통화, 내일 병원 동행") and flag.resolved_at
     (entry,) = db_env.dash.audit.for_call(call_id, [fall_id])
     assert (entry.username, entry.action, entry.target_id) == ("minjun", "flag.resolve", str(fall_id))
     assert entry.detail == {"call_id": call_id, "rule": "fall", "severity": "high", "note": "따님과 통화, 내일 병원 동행"}

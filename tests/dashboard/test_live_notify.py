@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from aiosmtpd.controller import Controller
 
-from agent.call.runner import CallEvent
+from agent.call.events import CallEvent
 from agent.dashboard.live import LiveHub, LocalBroker, RedisBroker, event_payload
 from agent.dashboard.notify import SIGNATURE_HEADER, EmailChannel, Notifier, WebhookChannel, sign, verify
 from dashboard_testkit import build, seed_call

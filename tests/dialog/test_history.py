@@ -67,6 +67,27 @@ def test_low_mood_three_calls_running(scenario):
     assert flag.severity == "high" and "연속" in flag.message
 
 
+def test_a_safety_ending_keeps_the_answer_to_the_question_asked(scenario):
+    s = session(scenario, [earlier(2, mood="low"), earlier(1, mood="low")])
+    talk(s, ["네", "네", "네", "괜찮아요", "네"])
+    assert s.state == "mood"
+    reply = s.handle("너무 우울해서 죽고 싶어요")
+    assert reply.end and s.outcome == "emergency"
+    assert s.answers["mood"] == "low"
+    assert {"self_harm_risk", "low_mood_persisting"} <= set(rules(s))
+    assert "low_mood" not in rules(s), "the ending's critical flag stands alone; the answer's own flag is not added"
+    persisting = next(f for f in s.flags if f.rule == "low_mood_persisting")
+    assert persisting.evidence == "너무 우울해서 죽고 싶어요"
+
+
+def test_an_emergency_at_another_question_keeps_its_answer_too(scenario):
+    s = session(scenario, [])
+    talk(s, ["네"])
+    assert s.state == "meal"
+    s.handle("밥은 먹었는데 숨을 못 쉬겠어요 119 불러 주세요")
+    assert s.outcome == "emergency" and s.answers["meal"] == "eaten"
+
+
 def test_usual_mood_raises_no_trend_flag(scenario):
     s = session(scenario, [earlier(2, mood="so_so"), earlier(1, mood="so_so")])
     finish(s, mood="그저 그래요")

@@ -5,9 +5,9 @@ from datetime import date, datetime, time
 import pytest
 
 from dialog import DialogSession, load_scenario
+from dialog.clock import SEOUL
 from dialog.reservations import Booking, MemoryBookingBook, Venue, check
 from dialog.scenario import ScenarioError, parse_scenario
-from dialog.session import SEOUL
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SEOUL)  # Wednesday morning
 FRIDAY = date(2026, 11, 27)
@@ -167,6 +167,35 @@ def test_cancel_asks_the_number_when_caller_id_finds_nothing(scenario, book):
 def test_no_booking_found(scenario, book):
     session, replies = call(scenario, book, ["예약 바꾸려고요", "공일공 일일일일 이이이이"])
     assert session.outcome == "no_booking"
+
+
+def test_a_new_date_said_while_the_number_is_looked_up_does_not_skip_the_lookup(scenario, book):
+    """A caller with no booking on file who gives another date with the number used to reach the change
+    action without a booking (KeyError: 'booking_id'): the number is looked up first."""
+    session, replies = call(scenario, book, ["금요일 저녁 7시 두 명 예약을 바꾸려고요", "공일공 일일일일 이이이이요, 토요일로요"])
+    assert replies[1].state == "lookup_phone"
+    assert session.outcome == "no_booking" and replies[-1].end
+    assert session.answers["phone"] == "01011112222" and not book.bookings
+
+
+def test_a_change_without_a_booking_found_never_reaches_the_change_action(scenario, book):
+    session, replies = call(scenario, book, ["예약 바꾸려고요"])
+    session.handle("공일공 일일일일 이이이이요")
+    assert session.outcome == "no_booking"
+    from dialog.booking_flow import BookingFlow
+
+    flow = BookingFlow(scenario.venue, book, now=NOW.replace(tzinfo=None))
+    assert flow.run("route_by_intent", {"intent": "change"}) == "no_booking"
+    assert flow.run("route_by_intent", {"intent": "cancel", "booking_id": 3}) == "cancel"
+
+
+def test_a_garbled_request_is_asked_once_more_then_taken_as_none(scenario, book):
+    session, replies = call(scenario, book, ["금요일 7시 두 명", "박철수", "소요", "소요"])
+    assert [r.state for r in replies[-2:]] == ["requests", "confirm"]
+    assert session.answers["requests"] == "nothing"
+    session.handle("네")
+    (stored,) = book.bookings.values()
+    assert stored.requests == ""
 
 
 def test_unclear_name_gives_up_kindly(scenario, book):

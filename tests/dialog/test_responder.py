@@ -8,8 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from dialog_testkit import MORNING, talk
 
+from agent.call.language_model import ChatResponder
 from dialog import DialogSession
-from dialog.responder import ChatResponder, _read
+from dialog.responder import read_suggestion as _read
 
 
 class FakeChatServer:

@@ -123,8 +123,57 @@ def test_scenario_is_immutable():
 def test_dialog_imports_no_heavy_or_web_code():
     code = (
         "import sys, dialog, dialog.chat; "
-        "bad = [m for m in ('numpy', 'torch', 'fastapi', 'sqlalchemy', 'pipecat', 'starlette') if m in sys.modules]; "
+        "bad = [m for m in ('numpy', 'torch', 'fastapi', 'sqlalchemy', 'pipecat', 'starlette', 'httpx') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected", "on_line"),
+    [
+        ("listen_for: [meal, sleep, medication, mood]", "listen_for: [meal, nap]",
+         "listen_for.1: unknown state 'nap'", "listen_for:"),
+        ("listen_for: [meal, sleep, medication, mood]", "listen_for: [meal, health]",
+         "listen_for.1: answers of type 'health' cannot be taken in passing", "listen_for:"),
+        ("listen_for: [meal, sleep, medication, mood]", "listen_for: [identity]",
+         "listen_for.0: state 'identity' fills no answer key", "listen_for:"),
+        ("symptoms_answer: {slot: health, value: unwell}", "symptoms_answer: {slot: wellbeing, value: unwell}",
+         "symptoms_answer.slot: no state fills the answer key 'wellbeing'", "symptoms_answer:"),
+        ("symptoms_answer: {slot: health, value: unwell}", "symptoms_answer: {slot: health, value: sick}",
+         "symptoms_answer.value: 'sick' is not an answer to 'health'", "symptoms_answer:"),
+        ("symptoms_answer: {slot: health, value: unwell}\n", "",
+         "unspecified_follow_up: it follows up the `symptoms_answer` value", "unspecified_follow_up:"),
+        ("mood_trend: mood", "mood_trend: meal",
+         "mood_trend: no state fills the answer key 'meal' with a mood", "mood_trend:"),
+        ("  meal: {4: 아침, 10: 점심, 16: 저녁}", "  meal: {4: 아침, 25: 점심}",
+         "time_of_day.meal.25: hour 25 is not 0-23", "meal: {4: 아침, 25: 점심}"),
+        ("    severe_flag: severe_pain\n    acks:\n      - \"아이고, 넘어지셨군요",
+         "    severe_flag: very_bad\n    acks:\n      - \"아이고, 넘어지셨군요",
+         "symptoms.fall.severe_flag: flag 'very_bad' is not defined", "severe_flag: very_bad"),
+        ("  meal:\n    expect: meal", "  meal:\n    expect: food",
+         "states.meal.expect: unknown answer type 'food'", "expect: food"),
+        ("  sleep:\n    expect: sleep", "  sleep:\n    expect: date",
+         "states.sleep.expect: answers of type 'date' are booking details: the scenario needs a venue", "expect: date"),
+        ("  closing:\n    expect: none", "  closing:\n    listen_for: [nap]\n    expect: none",
+         "states.closing.listen_for.0: unknown state 'nap'", "listen_for: [nap]"),
+    ],
+)  # fmt: skip
+def test_declared_call_knowledge_is_checked(tmp_path, old, new, expected, on_line):
+    assert old in GOOD
+    text = GOOD.replace(old, new, 1)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, text))
+    msg = str(err.value)
+    assert "broken.yaml: line " in msg and expected in msg, msg
+    line = int(msg.split("line ")[1].split(":")[0])
+    assert on_line in text.splitlines()[line - 1]
+
+
+def test_every_builtin_loads_and_is_listed():
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("no_such_scenario")
+    for name in ("care_call", "reservation", "medication_reminder"):
+        assert name in str(err.value)
+        assert load_scenario(name).name == name

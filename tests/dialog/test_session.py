@@ -252,6 +252,29 @@ def test_bare_yes_at_anything_else_invites_them_to_speak(session):
     assert session.handle("네").state == "closing"  # retry limit 1 there
 
 
+@pytest.mark.parametrize("scrap", ["소요", "네 소요", "여사지", "음 그"])
+def test_a_garbled_scrap_is_never_kept_as_the_note(session, scrap):
+    """"없어요. 고마워요." heard as "소요" on the phone line: asked once more, then taken as nothing more."""
+    talk(session, ["네", "네", "네", "괜찮아요", "네", "좋아요"])
+    again = session.handle(scrap)
+    assert again.state == "anything_else" and "note" not in session.answers
+    reply = session.handle(scrap)
+    assert reply.state == "closing" and "note" not in session.answers
+    assert "confusion" not in [f.rule for f in session.flags]
+
+
+def test_a_note_said_after_a_garbled_try_is_kept(session):
+    talk(session, ["네", "네", "네", "괜찮아요", "네", "좋아요", "소요"])
+    session.handle("보일러가 고장 났어요")
+    assert session.answers["note"] == "보일러가 고장 났어요"
+
+
+def test_an_empty_turn_at_anything_else_stores_nothing(session):
+    """What the recogniser's guard judged noise reaches the dialog as empty text."""
+    talk(session, ["네", "네", "네", "괜찮아요", "네", "좋아요", ""])
+    assert session.state == "anything_else" and "note" not in session.answers
+
+
 # --- wording ---------------------------------------------------------------------------------------------
 
 

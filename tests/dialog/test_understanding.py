@@ -206,10 +206,21 @@ def test_severity(text, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("없어요", "nothing"), ("아니요 없어요", "nothing"), ("네 없어요", "nothing"), ("괜찮아요", "nothing"),
-     ("고마워요", "nothing"), ("요즘 보일러가 고장났어요", "note"), ("네", None)],
+     ("고마워요", "nothing"), ("요즘 보일러가 고장났어요", "note"), ("네", None), ("옳어요 고마워요", "nothing"),
+     ("보일러 좀 고쳐 주세요. 고마워요", "note")],
 )  # fmt: skip
 def test_anything_else(text, expected):
     assert value(nlu.anything_else(U(text))) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("소요", False), ("네 소요", False), ("여사지", False), ("음 어", False), ("창가 자리", True),
+     ("생일이에요", True), ("보일러가 고장 났어요", True), ("기침", True), ("네 아기 의자", True)],
+)  # fmt: skip
+def test_only_real_words_are_kept_as_a_note(text, words):
+    assert nlu.says_words(U(text)) is words
+    assert (value(nlu.anything_else(U(text))) == "note") is words
 
 
 def test_compact_text_maps_back_to_callers_words():

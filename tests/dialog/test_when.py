@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from dialog.understanding.booking import intent, name, normalize_phone, party_size, phone, spoken_phone
+from dialog.phone_numbers import national_digits
+from dialog.understanding.booking import intent, name, party_size, phone, spoken_phone
 from dialog.understanding.numbers import native_value, sino_value
 from dialog.understanding.text import Utterance
 from dialog.understanding.when import find_date, find_time
@@ -49,6 +50,7 @@ def test_no_date(said):
         ("19시 30분", 19, 30, False), ("점심 12시", 12, 0, False), ("낮 두 시", 14, 0, False),
         ("오전 열한 시", 11, 0, False), ("정오", 12, 0, False), ("7:30", 7, 30, True),
         ("7시에서 8시로 바꿔 주세요", 8, 0, True), ("아침 9시", 9, 0, False), ("열두시", 12, 0, False),
+        ("점심 11시, 30분으로 부탁해요.", 11, 30, False), ("저녁, 여섯 시 반이요.", 18, 30, False),  # ASR commas
     ],
 )  # fmt: skip
 def test_times(said, hour, minute, ambiguous):
@@ -92,8 +94,8 @@ def test_phone_numbers(said, expected):
 
 
 def test_phone_helpers():
-    assert normalize_phone("+82 10-5555-6666") == "01055556666"
-    assert normalize_phone("hello") is None
+    assert national_digits("+82 10-5555-6666") == "01055556666"
+    assert national_digits("hello") is None
     assert spoken_phone("01012345678") == "010-1234-5678"
     assert phone(Utterance("이 번호로 해 주세요")) is None  # no caller ID: nothing to use
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from agent.call.runner import CallEvent
-from agent.cli.demo import CallerVoice, serve_in_background, simulate
+from agent.call.events import CallEvent
+from agent.cli.demo import persona_voice, serve_in_background, simulate
+from telephony.simulator.voice import CallerVoice
 from agent.app import create_app
 from agent.call.engines import Engines
 from agent.settings import Settings
@@ -39,7 +40,7 @@ _voices: dict[str, CallerVoice] = {}
 def caller_voice(persona) -> CallerVoice:
     key = f"{persona.voice}@{persona.speed}"
     if key not in _voices:
-        voice = CallerVoice(persona)
+        voice = persona_voice(persona)
         voice.load()
         _voices[key] = voice
     return _voices[key]

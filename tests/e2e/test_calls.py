@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 import websockets
 
-from agent.call.runner import new_call_sid
+from agent.call.events import new_call_sid
 from agent.cli.demo import serve_in_background
 from agent.app import create_app
 from agent.store import CallStore, migrate
-from dialog.session import SEOUL
+from dialog.clock import SEOUL
 from telephony import protocol
 from telephony.simulator.personas import load_persona
 from telephony.simulator.phone import dial
@@ -105,9 +105,10 @@ def dashboard_bookings(settings, cancelled: bool = False) -> str:
     from fastapi.testclient import TestClient
 
     from agent.dashboard.users import UserBook
+    from agent.store import UserStore
 
     store = CallStore(settings.resolved_database_url)
-    users = UserBook(store.engine)
+    users = UserBook(UserStore(store.engine))
     if users.get("operator") is None:
         users.add("operator", "operator-pw-123", "operator")
     client = TestClient(create_app(settings, None, store), base_url="http://testserver")

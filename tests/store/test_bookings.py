@@ -6,8 +6,8 @@ import pytest
 
 from agent.store import CallStore, SqlBookingBook, migrate
 from dialog import DialogSession, load_scenario
+from dialog.clock import SEOUL
 from dialog.reservations import Booking
-from dialog.session import SEOUL
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 import pytest
 
+from dialog import vocabulary
 from telephony.simulator.personas import PersonaError, builtin_personas, load_persona
 
 
@@ -39,8 +40,6 @@ def test_load_by_path(tmp_path):
     [
         ('name: 홍길동\nphone: "01012345678"\n', "phone"),
         ('name: 홍길동\nphone: "+821012345678"\nanswers: {Dinner-1: ["네."]}\n', "answers"),
-        ('name: 홍길동\nphone: "+821012345678"\nexpect: {answers: {meal: hungry}}\n', "expect.answers"),
-        ('name: 홍길동\nphone: "+821012345678"\nexpect: {flags: [sad]}\n', "expect.flags"),
         ('name: 홍길동\nphone: "+821012345678"\nbarge_in: {after_s: 1, text: "네"}\n', "barge_in"),
         ('name: 홍길동\nphone: "+821012345678"\nspeeed: 1.0\n', "speeed"),
         ('phone: "+821012345678"\n', "name"),
@@ -52,6 +51,32 @@ def test_bad_file_names_file_and_field(tmp_path, body, field):
     with pytest.raises(PersonaError) as err:
         load_persona(f)
     assert "bad_persona.yaml" in str(err.value) and field in str(err.value)
+
+
+def test_every_builtin_persona_expects_only_the_dialogs_vocabulary():
+    for name in builtin_personas():
+        expect = load_persona(name, vocabulary=vocabulary).expect
+        assert set(expect.flags) | set(expect.no_flags) <= vocabulary.FLAG_RULES, name
+        assert set(expect.answers) <= vocabulary.ANSWER_KEYS, name
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ('name: 홍길동\nphone: "+821012345678"\nexpect: {answers: {meal: hungry}}\n', "expect.answers"),
+        ('name: 홍길동\nphone: "+821012345678"\nexpect: {flags: [sad]}\n', "expect.flags"),
+        ('name: 홍길동\nphone: "+821012345678"\nexpect: {no_flags: [sad]}\n', "expect.no_flags"),
+        ('name: 홍길동\nphone: "+821012345678"\nexpect: {answers: {mael: eaten}}\n', "unknown answer key 'mael'"),
+        ('name: 홍길동\nphone: "+821012345678"\nexpect: {answers: {symptoms: fever}}\n', "must be a list"),
+    ],
+)
+def test_expectations_outside_the_vocabulary_name_file_and_field(tmp_path, body, field):
+    f = tmp_path / "bad_persona.yaml"
+    f.write_text(body, encoding="utf-8")
+    with pytest.raises(PersonaError) as err:
+        load_persona(f, vocabulary=vocabulary)
+    assert "bad_persona.yaml" in str(err.value) and field in str(err.value)
+    assert load_persona(f).expect is not None  # without the vocabulary only the structure is checked
 
 
 def test_unknown_and_invalid_files(tmp_path):

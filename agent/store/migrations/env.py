@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from agent.store.models import Base
+from agent.store._models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -3,39 +3,38 @@
 A persona is a YAML file here (``well.yaml``) or anywhere (a path). ``answers`` is keyed by the dialog
 state ids of docs/ARCHITECTURE.md (the ``mark`` names the agent sends after each prompt); ``expect`` is
 what the agent should extract from the call, in the shared vocabulary, so a test can check it.
+
+The loader checks a persona's structure. The vocabulary itself is the dialog's (``dialog.vocabulary``), which
+telephony may not import: whoever may import both passes it to ``load_persona(..., vocabulary=...)`` to check
+the ``expect`` block's answer keys, values and flag rules too (the demo does; so does a test over every
+built-in persona).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PERSONA_DIR = Path(__file__).parent
 
-# The shared care-call vocabulary (docs/ARCHITECTURE.md); telephony may not import dialog.
-STATES = ("identity", "meal", "sleep", "health", "medication", "mood", "anything_else", "closing")
-ANSWER_VALUES: dict[str, tuple[str, ...]] = {
-    "meal": ("eaten", "skipped"),
-    "sleep": ("good", "poor"),
-    "health": ("well", "unwell"),
-    "symptoms": ("fever", "cough", "breathing", "chest_pain", "pain", "fall", "dizziness"),
-    "medication": ("taken", "missed", "none"),
-    "mood": ("good", "so_so", "low"),
-}
-# A reservation line's answers are free values (a date, a name), checked only for their keys.
-BOOKING_KEYS = ("intent", "date", "time", "party_size", "name", "phone", "requests", "booking_id")
-FLAG_RULES = (
-    "fever", "cough", "breathing_trouble", "chest_pain", "fall", "severe_pain", "missed_medication",
-    "not_eating", "poor_sleep", "low_mood", "loneliness", "self_harm_risk", "emergency", "confusion",
-    "wrong_person", "callback_later", "no_answer",
-    "repeated_no_answer", "mood_worse", "low_mood_persisting", "persistent_symptom",
-)
-# Care-call states are listed in STATES; other scenarios name theirs in the same form.
+# Dialog state ids: the care call's (identity, meal, …, health.fever, closing); other scenarios name theirs
+# in the same form.
 _STATE_KEY = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)?$")
+_STATE_EXAMPLES = "identity, meal, health.<x>, closing, default"
+
+
+class Vocabulary(Protocol):
+    """The dialog's answer vocabulary, as ``load_persona`` checks an ``expect`` block against it
+    (``dialog.vocabulary`` is one: the agent and the tests pass that module)."""
+
+    def answer_problems(self, answers: Mapping[str, object]) -> list[str]: ...
+
+    def flag_problems(self, rules: Iterable[str]) -> list[str]: ...
 
 
 class PersonaError(ValueError):
@@ -68,36 +67,19 @@ class BargeIn(_Strict):
 
 
 class Expectation(_Strict):
+    """What the agent should make of the call, in the dialog's vocabulary (checked against it only when the
+    loader is given the vocabulary)."""
+
     outcome: str | None = None
     answers: dict[str, Any] = Field(default_factory=dict)
     flags: list[str] = Field(default_factory=list)  # rules that must be raised
     no_flags: list[str] = Field(default_factory=list)  # rules that must not be raised
 
-    @field_validator("answers")
-    @classmethod
-    def _vocabulary(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for key, expected in value.items():
-            if key == "note" or (key in BOOKING_KEYS and isinstance(expected, str)):
-                continue
-            if key not in ANSWER_VALUES:
-                known = ", ".join([*ANSWER_VALUES, "note", *BOOKING_KEYS])
-                raise ValueError(f"unknown answer key '{key}' (known: {known})")
-            allowed = ANSWER_VALUES[key]
-            values = expected if key == "symptoms" else [expected]
-            if key == "symptoms" and not isinstance(expected, list):
-                raise ValueError("'symptoms' must be a list")
-            for v in values:
-                if v not in allowed:
-                    raise ValueError(f"'{v}' is not a value of '{key}' ({', '.join(allowed)})")
-        return value
-
-    @field_validator("flags", "no_flags")
-    @classmethod
-    def _rules(cls, value: list[str]) -> list[str]:
-        for rule in value:
-            if rule not in FLAG_RULES:
-                raise ValueError(f"unknown flag rule '{rule}'")
-        return value
+    def problems(self, vocabulary: Vocabulary) -> list[str]:
+        """Every answer key, value and flag rule not in ``vocabulary``, as ``field: message``."""
+        return ([f"expect.answers: {p}" for p in vocabulary.answer_problems(self.answers)]
+                + [f"expect.flags: {p}" for p in vocabulary.flag_problems(self.flags)]
+                + [f"expect.no_flags: {p}" for p in vocabulary.flag_problems(self.no_flags)])
 
 
 class Persona(_Strict):
@@ -138,7 +120,7 @@ class Persona(_Strict):
     def _states(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for key, options in value.items():
             if not _STATE_KEY.match(key):
-                raise ValueError(f"'{key}' is not a dialog state id (e.g. {', '.join(STATES)}, health.<x>, default)")
+                raise ValueError(f"'{key}' is not a dialog state id (e.g. {_STATE_EXAMPLES})")
             if not options or not all(isinstance(o, str) and o.strip() for o in options):
                 raise ValueError(f"'{key}' needs at least one non-empty line")
         return value
@@ -178,8 +160,9 @@ class Persona(_Strict):
         return list(dict.fromkeys(out))
 
 
-def load_persona(name_or_path: str | Path) -> Persona:
-    """A built-in persona by name (``well``) or a YAML file path; ``PersonaError`` names file and field."""
+def load_persona(name_or_path: str | Path, vocabulary: Vocabulary | None = None) -> Persona:
+    """A built-in persona by name (``well``) or a YAML file path; ``PersonaError`` names file and field.
+    With ``vocabulary`` (``dialog.vocabulary``) the ``expect`` block is checked against it as well."""
     path = Path(name_or_path)
     if not path.suffix:
         path = PERSONA_DIR / f"{name_or_path}.yaml"
@@ -192,10 +175,13 @@ def load_persona(name_or_path: str | Path) -> Persona:
     if not isinstance(data, dict):
         raise PersonaError(f"{path}: a persona must be a mapping of fields")
     try:
-        return Persona.model_validate(data)
+        persona = Persona.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors())
         raise PersonaError(f"{path}: {problems}") from None
+    if vocabulary is not None and (problems := persona.expect.problems(vocabulary)):
+        raise PersonaError(f"{path}: {'; '.join(problems)}")
+    return persona
 
 
 def builtin_personas() -> list[str]:

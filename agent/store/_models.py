@@ -1,16 +1,16 @@
-"""Call records (one row per call, its turns and its flags) and the bookings of reservation lines."""
+"""The tables, private to the store: call records (one row per call, its turns and its flags), the bookings
+of reservation lines, campaigns and the people who run them. Code outside ``agent/store`` reads and writes
+them through the repositories, which hand out frozen dataclasses, never these rows."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from agent.store.clock import utcnow
 
 
 class Base(DeclarativeBase):
