@@ -5,11 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from agent.store import migrate
 
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -21,25 +19,10 @@ def sqlite_url(tmp_path):
 
 
 @pytest.fixture
-def postgres_url():
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"carecall_campaigns_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {exc.orig}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    migrate(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request):
-    return request.getfixturevalue(f"{request.param}_url")
+def postgres_url(postgres_url):
+    """The fresh PostgreSQL database of tests/conftest.py, migrated."""
+    migrate(postgres_url)
+    return postgres_url
 
 
 @pytest.fixture

@@ -1,33 +1,8 @@
-"""Real databases for the store tests: a fresh SQLite file and a fresh PostgreSQL database per test."""
-
-import uuid
+"""The store tests' SQLite file (PostgreSQL and ``database_url`` come from tests/conftest.py)."""
 
 import pytest
-import sqlalchemy as sa
-
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'nested' / 'calls.db'}"
-
-
-@pytest.fixture
-def postgres_url():
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            name = f"carecall_test_{uuid.uuid4().hex[:10]}"
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432: {exc.orig}")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request):
-    return request.getfixturevalue(f"{request.param}_url")
