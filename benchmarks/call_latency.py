@@ -154,7 +154,7 @@ def _round(server: Server, personas: list[str], voices: dict[str, object], n: in
     return done
 
 
-def _by_concurrency(personas: list[str], counts: list[int]) -> list[Round]:
+def _by_concurrency(personas: list[str], counts: list[int], phases: list[str]) -> list[Round]:
     """Per N: a fresh server with empty caches (cold, then warm), then a fresh process on the same disk cache."""
     voices = {}
     for name in dict.fromkeys(personas):  # the callers' lines, made before any server runs
@@ -167,9 +167,11 @@ def _by_concurrency(personas: list[str], counts: list[int]) -> list[Round]:
         with tempfile.TemporaryDirectory() as data_dir:
             with _server(data_dir) as server:
                 rounds.append(_round(server, personas, voices, n, "cold", startup=True))
-                rounds.append(_round(server, personas, voices, n, "warm", startup=False))
-            with _server(data_dir) as server:
-                rounds.append(_round(server, personas, voices, n, "restarted", startup=True))
+                if "warm" in phases:
+                    rounds.append(_round(server, personas, voices, n, "warm", startup=False))
+            if "restarted" in phases:
+                with _server(data_dir) as server:
+                    rounds.append(_round(server, personas, voices, n, "restarted", startup=True))
     return rounds
 
 
@@ -206,9 +208,11 @@ def main() -> None:
     parser.add_argument("--personas", nargs="+", default=["well", "fever_cough", "fall_low_mood"])
     parser.add_argument("--concurrent", nargs="+", type=int, metavar="N",
                         help="place N calls at once, for each N given: cold, warm and restarted rounds")
+    parser.add_argument("--phases", nargs="+", choices=["cold", "warm", "restarted"],
+                        default=["cold", "warm", "restarted"], help="with --concurrent: the rounds to run (cold always)")
     args = parser.parse_args()
     if args.concurrent:
-        _print_rounds(_by_concurrency(args.personas, args.concurrent))
+        _print_rounds(_by_concurrency(args.personas, args.concurrent, args.phases))
         return
 
     with tempfile.TemporaryDirectory() as data_dir, _server(data_dir) as server:

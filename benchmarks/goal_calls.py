@@ -33,7 +33,8 @@ reads the agent's sentence, not its audio).
     .venv/bin/python benchmarks/goal_calls.py --mode audio --per-kind 20      # a seeded subset, every voice
 
 Synthesised audio is cached per voice and text (µ-law bytes) under ``~/.cache/carecall/goal-calls``, so a rerun
-costs only recognition. A JSON report (per-goal failures: what was said, what was heard, what was stored) is
+costs only recognition; with ``--journal FILE`` every finished call is appended to FILE and a killed run, started
+again with the same arguments, resumes where it stopped. A JSON report (per-goal failures: what was said, what was heard, what was stored) is
 written to ``--json`` (default ``var/goal-calls/report-<mode>.json``).
 """
 
@@ -291,11 +292,20 @@ def choose(sets: list[tuple[GoalSet, Scenario]], per_kind: int | None,
 
 
 def run(label: str, calls: list[tuple[Goal, GoalSet, Scenario]], hear: Hear, seed: int,
-        progress: bool = False) -> list[CallResult]:
+        progress: bool = False, journal: Path | None = None) -> list[CallResult]:
+    """Every call in turn. With ``journal`` (JSON lines) each finished call is appended to it, and calls it
+    already holds for this run are read back instead of played again: a killed run resumes."""
+    done = read_journal(journal, label) if journal is not None else {}
     results = []
     started = time.perf_counter()
     for i, (goal, goals, scenario) in enumerate(calls, 1):
-        results.append(run_call(goal, goals, scenario, hear, seed))
+        if goal.id in done:
+            results.append(done[goal.id])
+        else:
+            results.append(run_call(goal, goals, scenario, hear, seed))
+            if journal is not None:
+                with journal.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps({"run": label} | asdict(results[-1]), ensure_ascii=False, default=str) + "\n")
         if progress:
             ok = sum(r.success for r in results)
             print(f"\r  {label}: {i}/{len(calls)} calls, {ok} succeeded, {time.perf_counter() - started:.0f} s",
@@ -303,6 +313,21 @@ def run(label: str, calls: list[tuple[Goal, GoalSet, Scenario]], hear: Hear, see
     if progress:
         print()
     return results
+
+
+def read_journal(journal: Path, label: str) -> dict[str, CallResult]:
+    done: dict[str, CallResult] = {}
+    if not journal.is_file():
+        return done
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:  # the line a killed run was writing
+            continue
+        if entry.pop("run") == label:
+            entry["transcript"] = [Turn(**t) for t in entry["transcript"]]
+            done[entry["goal"]] = CallResult(**entry)
+    return done
 
 
 def summary(results: list[CallResult]) -> dict[str, Any]:
@@ -341,6 +366,13 @@ def report_entry(results: list[CallResult]) -> dict[str, Any]:
             "failures": [asdict(r) for r in results if not r.success]}
 
 
+def save(report: dict[str, Any], args: argparse.Namespace) -> Path:
+    path = args.json or ROOT / "var" / "goal-calls" / f"report-{args.mode}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return path
+
+
 def main() -> None:
     from asr.recipes.speech import EVALUATION_VOICES
 
@@ -352,6 +384,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="the caller's phrasing and the subset")
     parser.add_argument("--threads", type=int, default=None, help="recogniser and synthesiser threads")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--journal", type=Path, default=None,
+                        help="audio: append each finished call here and resume from it (same seed and subset)")
     args = parser.parse_args()
 
     sets = load_all()
@@ -380,20 +414,19 @@ def main() -> None:
         for name in args.voices:
             line = PhoneLine(name, recognizer, speaker)
             started = time.perf_counter()
-            results = run(name, calls, line, args.seed, progress=True)
+            results = run(name, calls, line, args.seed, progress=True, journal=args.journal)
             everything += results
             report["runs"][name] = report_entry(results) | {
                 "seconds": round(time.perf_counter() - started, 1), "utterances": line.utterances,
                 "synthesised": line.synthesised, "synth_s": round(line.synth_s, 1), "asr_s": round(line.asr_s, 1),
                 "audio_s": round(line.audio_s, 1), "voice": line.voice.label}
             rows.append((f"audio {name}", report["runs"][name]["summary"]))
+            save(report, args)  # a killed run keeps the voices it finished
         report["runs"]["audio-all-voices"] = {"summary": summary(everything)}
         rows.append(("audio, all voices", report["runs"]["audio-all-voices"]["summary"]))
         print()
         print_table(rows)
-    path = args.json or ROOT / "var" / "goal-calls" / f"report-{args.mode}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    path = save(report, args)
     for name, run_report in report["runs"].items():
         if "goals" in run_report:
             print(f"\n{name}: first pass by slot " + ", ".join(

@@ -3,9 +3,10 @@
 A line is spoken sentence by sentence, and the synthesiser caches audio per sentence (a long one per clause).
 So the unit here is the sentence: a line without ``{variables}`` is known before any call; a templated line
 still has sentences without variables ("안녕하세요."), and the rest become known once the call's variables are
-("{name} 님 맞으세요?" when the callee's name is). Lists come in the order a call needs them: greetings, the first
-question, re-prompts, then the script in its order, then follow-ups and endings. Pure functions of the
-scenario's public fields.
+("{name} 님 맞으세요?" when the callee's name is). Lists come in the order a call needs them: greetings and the
+first question; then the sentences that can open a reply (acknowledgements, re-prompts), since the caller waits
+for a reply's first sentence only (the rest is made while it plays); then everything else in script order.
+Pure functions of the scenario's public fields.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ _SENTENCE_END = re.compile(r"(?<=[.?!…])\s+")
 def opening_texts(scenario: Scenario, known: Mapping[str, str] | None = None) -> list[str]:
     """The first sentence of each greeting (a call's first words) that needs no variable, or only ``known`` ones
     (a venue's name): what must be ready before a call is answered."""
-    firsts = [_SENTENCE_END.split(line.strip(), maxsplit=1)[0] for line in scenario.greetings]
-    return _texts(firsts, known or {}, personal=False)
+    return _texts([_first_sentence(line) for line in scenario.greetings], known or {}, personal=False)
 
 
 def fixed_texts(scenario: Scenario, known: Mapping[str, str] | None = None) -> list[str]:
-    """Every sentence the scenario can say that needs no variable, or only ``known`` ones; greetings first."""
-    return _texts(_lines(scenario), known or {}, personal=False)
+    """Every sentence the scenario can say that needs no variable, or only ``known`` ones: greetings and the
+    first question, then the first sentences of replies, then the rest."""
+    start = scenario.states[scenario.start]
+    lines = [*scenario.greetings, *start.prompts, *(_first_sentence(line) for line in _reply_openers(scenario))]
+    return _texts([*lines, *_lines(scenario)], known or {}, personal=False)
 
 
 def personal_texts(scenario: Scenario, variables: Mapping[str, str]) -> list[str]:
@@ -48,6 +51,27 @@ def _texts(lines: Iterator[str] | list[str], variables: Mapping[str, str], *, pe
             if text.strip():
                 out.setdefault(text.strip())
     return list(out)
+
+
+def _first_sentence(line: str) -> str:
+    return _SENTENCE_END.split(line.strip(), maxsplit=1)[0]
+
+
+def _reply_openers(scenario: Scenario) -> Iterator[str]:
+    """Lines a reply to the caller can start with, in the order a call is likely to need them."""
+    for sid in _script_order(scenario):
+        state = scenario.states[sid]
+        for acks in state.acks.values():
+            yield from acks
+        yield from state.reprompts
+        if sid == scenario.start:
+            yield from scenario.silence.prompts
+            yield from scenario.unclear.prompts
+            yield from scenario.unclear.empty_prompts
+            yield from scenario.unclear.contradiction_prompts
+            yield from scenario.unclear.give_up
+    for symptom in scenario.symptoms.values():
+        yield from symptom.acks
 
 
 def _lines(scenario: Scenario) -> Iterator[str]:

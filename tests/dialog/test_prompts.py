@@ -20,9 +20,11 @@ def test_greetings_come_first_and_only_variable_free_sentences_are_fixed() -> No
     assert len(fixed) == len(set(fixed))
 
 
-def test_the_script_comes_in_call_order() -> None:
+def test_reply_openers_first_then_the_script_in_call_order() -> None:
     fixed = fixed_texts(CARE)
     assert fixed.index("잘하셨어요.") < fixed.index("어젯밤에는 잘 주무셨어요?")  # meal before sleep
+    # a reply's first sentence waits for nobody: every acknowledgement comes before the later questions
+    assert fixed.index("열이 나신다니 걱정이네요.") < fixed.index("어젯밤에는 잘 주무셨어요?")
     ending = CARE.endings["emergency"].lines[0].split(". ")[0] + "."
     assert fixed.index("어젯밤에는 잘 주무셨어요?") < fixed.index(ending)
 
