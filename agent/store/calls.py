@@ -293,9 +293,9 @@ class CallStore:
                 raise KeyError(call_id)
             record_event(session, username, "call.annotate", "call", call_id, note=note)
 
-    def recover_abandoned(self, older_than: timedelta) -> list[str]:
-        """Close calls left ``in_progress`` by a process that died; returns their ids."""
-        cutoff = utcnow() - older_than
+    def recover_abandoned(self, older_than: timedelta, now: datetime | None = None) -> list[str]:
+        """Close calls left ``in_progress`` by a process that died (started before ``now - older_than``); their ids."""
+        cutoff = (now or utcnow()) - older_than
         with self._sessions.begin() as session:
             stale = session.scalars(
                 select(Call).where(Call.status == "in_progress", Call.started_at < cutoff)

@@ -92,7 +92,8 @@ def test_recover_abandoned_closes_only_stale_calls(sqlite_url):
     fresh = store.start_call()
     finished = store.start_call()
     store.finish_call(finished, outcome="completed")
-    recovered = store.recover_abandoned(older_than=timedelta(seconds=0.03))
+    # "now" is the fresh call's start, so the cut-off falls between the two calls however slow the box is.
+    recovered = store.recover_abandoned(older_than=timedelta(seconds=0.03), now=store.get_call(fresh).started_at)
     assert recovered == [stale]
     assert store.get_call(stale).outcome == "dropped"
     assert store.get_call(fresh).status == "in_progress"
