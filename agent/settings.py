@@ -31,6 +31,27 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
+    twilio_api_url: str | None = Field(
+        None, description="Base URL of Twilio's REST API for live calls (hang-up, transfer); default https://api.twilio.com."
+    )
+    handoff_number: str | None = Field(
+        None, description="On-call number (E.164 or Korean format) a caller is put through to when they ask for a "
+        "person or the scenario's handoff flags are raised; a line's or a campaign's own number replaces it. "
+        "Unset: a person is promised to call back (critical flag)."
+    )
+
+    @field_validator("handoff_number")
+    @classmethod
+    def _dialable(cls, value: str | None) -> str | None:
+        """A number Twilio cannot dial would only fail mid-call: refuse it at start-up."""
+        if not value:
+            return None
+        from dialog.phone_numbers import PhoneNumberError, to_e164
+
+        try:
+            return to_e164(value)
+        except PhoneNumberError as exc:
+            raise ValueError(str(exc)) from exc
 
     asr_engine: str = "whisper"
     asr_model_dir: Path | None = None
@@ -72,6 +93,14 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(2.5, description="Longest wait for the language model before the script is used.")
     silence_timeout_s: float = Field(6.0, description="Caller silence before the agent re-prompts.")
     max_call_s: float = Field(600.0, description="Hard cap on one call's length.")
+    # --- what one media stream may send (telephony/limits.py); all audio of a call: max_call_s + stream_burst_s ---
+    stream_max_message_bytes: int = Field(
+        16384, description="A websocket message over this closes the stream (Twilio's are < 1 KB)."
+    )
+    stream_burst_s: float = Field(
+        5.0, description="Audio a stream may send ahead of real time; the excess is dropped (and counts towards "
+        "the call's total, which closes the stream at max_call_s + this)."
+    )
     # --- turn-taking (agent/call/turn_taking.py; measured in docs/BENCHMARKS.md) ---
     vad_stop_s: float = Field(
         0.2, description="Silence that ends a speech segment; Smart Turn then judges whether the caller has "
@@ -98,7 +127,7 @@ class Settings(BaseSettings):
     dashboard_https_only: bool = Field(False, description="Send the session cookie over https only.")
     redis_url: str | None = Field(None, description="Redis for live call events across processes; in-process when unset.")
     webhook_url: str | None = Field(None, description="POST target for flag alerts (JSON, HMAC-signed).")
-    webhook_secret: str | None = Field(None, description="Key of the X-Carecall-Signature HMAC.")
+    webhook_secret: str | None = Field(None, description="Key of the webhook-signature HMAC (a whsec_ secret is base64).")
     webhook_min_severity: str = Field("high", description="low | medium | high | critical")
     smtp_host: str | None = Field(None, description="Mail server for flag alerts; e-mail off when unset.")
     smtp_port: int = 25

@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from dialog.phone_numbers import national_digits
-from dialog.reservations import Booking, BookingBook, MemoryBookingBook, Venue, check
+from dialog.reservations import Booking, BookingBook, MemoryBookingBook, NoRoom, Venue, check
 from dialog.understanding import booking as booking_nlu
 from dialog.understanding.answers import Finding
 from dialog.understanding.text import Utterance
@@ -116,32 +116,42 @@ class BookingFlow:
         return "found"
 
     def _book(self, answers: dict[str, Any]) -> str:
+        """'booked', or 'full' when the time is taken (also when another call took the last seats a moment
+        ago: the book checks and writes atomically; the alternatives are then worked out afresh)."""
         if self._check_availability(answers) != "available":
             return "full"
-        stored = self.book.add(
-            Booking(
-                venue_id=self.venue.id,
-                phone=national_digits(answers.get("phone") or "") or "",
-                name=answers.get("name") or "",
-                day=_as_date(answers["date"]),
-                time=_as_time(answers["time"]),
-                party_size=_as_int(answers["party_size"]),
-                requests=answers.get("requests") if answers.get("requests") not in (None, "nothing", "unknown") else "",
-                call_id=self.call_id,
-            )
+        booking = Booking(
+            venue_id=self.venue.id,
+            phone=national_digits(answers.get("phone") or "") or "",
+            name=answers.get("name") or "",
+            day=_as_date(answers["date"]),
+            time=_as_time(answers["time"]),
+            party_size=_as_int(answers["party_size"]),
+            requests=answers.get("requests") if answers.get("requests") not in (None, "nothing", "unknown") else "",
+            call_id=self.call_id,
         )
+        try:
+            stored = self.book.add(booking, venue=self.venue)
+        except NoRoom:
+            self._check_availability(answers)
+            return "full"
         answers["booking_id"] = stored.id
         return "booked"
 
     def _change_booking(self, answers: dict[str, Any]) -> str:
         if self._check_availability(answers) != "available":
             return "full"
-        self.book.update(
-            answers["booking_id"],
-            day=_as_date(answers["date"]),
-            time=_as_time(answers["time"]),
-            party_size=_as_int(answers["party_size"]),
-        )
+        try:
+            self.book.update(
+                answers["booking_id"],
+                venue=self.venue,
+                day=_as_date(answers["date"]),
+                time=_as_time(answers["time"]),
+                party_size=_as_int(answers["party_size"]),
+            )
+        except NoRoom:
+            self._check_availability(answers)
+            return "full"
         return "changed"
 
     def _cancel_booking(self, answers: dict[str, Any]) -> str:

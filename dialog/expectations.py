@@ -67,6 +67,8 @@ class AnswerType:
     # The answer an unclear reply counts as once its retries are spent ("nothing more" for free text: a
     # garbled scrap is never stored as the caller's words, nor left "unknown").
     unclear_means: str | None = None
+    # Its answers are yes / no: a caller may press 1 (yes) or 2 (no) instead of saying it.
+    keypad: bool = False
 
 
 def _plain(parse: Callable[[Utterance], Finding | None]) -> Reader:
@@ -124,7 +126,9 @@ ANSWER_TYPES: dict[str, AnswerType] = {
     "mood": _topic(ANSWER_VALUES["mood"], nlu.mood),
     "injury": AnswerType(frozenset({"severe", "hurt", "not_hurt"}), _plain(nlu.injury), single=True),
     "severity": AnswerType(frozenset({"severe", "mild"}), _plain(nlu.severity), single=True),
-    "yes_no": AnswerType(frozenset({"yes", "no"}), _plain(nlu.yes_no_answer), single=True, open_slot=True),
+    "yes_no": AnswerType(
+        frozenset({"yes", "no"}), _plain(nlu.yes_no_answer), single=True, open_slot=True, keypad=True
+    ),
     "anything_else": AnswerType(
         frozenset({"nothing", "note"}), _plain(nlu.anything_else), open_slot=True, words_value="note",
         unclear_means="nothing",
@@ -138,7 +142,9 @@ ANSWER_TYPES: dict[str, AnswerType] = {
     "phone": _detail_type("phone", in_passing=False, from_caller_id=True),
     # Any detail, to change; or the name of the one to change, so the question can ask for just that.
     "booking_change": AnswerType(frozenset({GIVEN, *BOOKING_DETAILS}), _booking_change, needs_venue=True),
-    "booking_confirm": AnswerType(frozenset({"yes", "no", *BOOKING_DETAILS}), _booking_confirm, single=True),
+    "booking_confirm": AnswerType(
+        frozenset({"yes", "no", *BOOKING_DETAILS}), _booking_confirm, single=True, keypad=True
+    ),
     "none": AnswerType(frozenset(), lambda u, reading: None),
 }
 

@@ -91,6 +91,9 @@ def _lines(scenario: Scenario) -> Iterator[str]:
         yield from symptom.acks
     for ending in scenario.endings.values():
         yield from ending.lines
+    if scenario.handoff is not None:
+        yield from scenario.handoff.lines
+        yield from scenario.handoff.callback_lines
 
 
 def _state_lines(state: State) -> Iterator[str]:

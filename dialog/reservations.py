@@ -86,8 +86,13 @@ class Booking:
         return f"{self.day.isoformat()} {self.time:%H:%M} {self.party_size}명 {self.name}"
 
 
+class NoRoom(Exception):
+    """The party no longer fits: another booking took the seats between the check and the write."""
+
+
 class BookingBook(Protocol):
-    """Where a reservation line keeps its bookings."""
+    """Where a reservation line keeps its bookings. Given the ``venue``, ``add`` and ``update`` check the seats
+    and write in one atomic step (two calls booking the last seats at once: one gets :class:`NoRoom`)."""
 
     def on_day(self, venue_id: str, day: date) -> list[Booking]:
         """Active (not cancelled) bookings of ``venue_id`` on ``day``."""
@@ -95,11 +100,12 @@ class BookingBook(Protocol):
     def find_by_phone(self, venue_id: str, phone: str, from_day: date) -> Booking | None:
         """The caller's next active booking on or after ``from_day``."""
 
-    def add(self, booking: Booking) -> Booking:
-        """Store a new booking; returns it with its id."""
+    def add(self, booking: Booking, venue: Venue | None = None) -> Booking:
+        """Store a new booking; returns it with its id. With ``venue``: raises NoRoom when it does not fit."""
 
-    def update(self, booking_id: str, **changes) -> Booking:
-        """Change fields of a booking (day, time, party_size, name, requests, status)."""
+    def update(self, booking_id: str, *, venue: Venue | None = None, **changes) -> Booking:
+        """Change fields of a booking (day, time, party_size, name, requests, status). With ``venue``: raises
+        NoRoom when the changed booking does not fit (the booking itself does not compete for its seats)."""
 
 
 @dataclass
@@ -120,18 +126,23 @@ class MemoryBookingBook:
         ]  # fmt: skip
         return min(mine, key=lambda b: (b.day, b.time), default=None)
 
-    def add(self, booking: Booking) -> Booking:
+    def add(self, booking: Booking, venue: Venue | None = None) -> Booking:
         with self._lock:
+            if venue is not None and not fits(venue, self.on_day(booking.venue_id, booking.day), booking):
+                raise NoRoom(booking.describe())
             stored = replace(booking, id=booking.id or f"B{next(self._ids):05d}")
             self.bookings[stored.id] = stored
         return stored
 
-    def update(self, booking_id: str, **changes) -> Booking:
+    def update(self, booking_id: str, *, venue: Venue | None = None, **changes) -> Booking:
         with self._lock:
             if booking_id not in self.bookings:
                 raise KeyError(f"no booking {booking_id!r}")
-            self.bookings[booking_id] = replace(self.bookings[booking_id], **changes)
-            return self.bookings[booking_id]
+            changed = replace(self.bookings[booking_id], **changes)
+            if venue is not None and not fits(venue, self.on_day(changed.venue_id, changed.day), changed):
+                raise NoRoom(changed.describe())
+            self.bookings[booking_id] = changed
+            return changed
 
 
 Verdict = Literal["available", "full", "closed", "past", "too_far", "too_many"]
@@ -173,6 +184,14 @@ def check(
     wanted = datetime.combine(day, at)
     nearest = sorted(free, key=lambda t: abs(datetime.combine(day, t) - wanted))
     return Availability("full" if in_hours else "closed", tuple(nearest[:2]))
+
+
+def fits(venue: Venue, taken: list[Booking], booking: Booking) -> bool:
+    """Does ``booking`` fit beside ``taken`` (the venue's active bookings that day; the booking itself, when
+    it is among them, does not count)? A cancelled booking always fits. The check a booking book makes in the
+    same atomic step as its write."""
+    others = [b for b in taken if not (booking.id and b.id == booking.id)]
+    return booking.status != "booked" or _fits(venue, others, booking.day, booking.time, booking.party_size)
 
 
 def _fits(venue: Venue, taken: list[Booking], day: date, at: time, party_size: int) -> bool:

@@ -128,6 +128,19 @@ class Ending(_Model):
     lines: Lines = Field(min_length=1)
 
 
+class Handoff(_Model):
+    """Putting the caller through to a person: on request ("상담원 바꿔 주세요", key 0, any state) or when one of
+    ``on_flags`` is raised. The number is the campaign's or the line's (not the scenario's): where one is
+    set the caller hears ``lines`` and the call is transferred; where none is, they hear ``callback_lines``
+    and ``callback_flag`` (critical) asks a person to call back. Either way the call ends here."""
+
+    on_flags: list[str] = []  # flag rules that put the caller through at once (self_harm_risk, emergency)
+    lines: Lines = Field(min_length=1)  # told first, by the agent: "담당 선생님께 바로 연결해 드릴게요."
+    connecting: Lines = []  # said by the phone network while the number rings (TwiML <Say>)
+    callback_lines: Lines = Field(min_length=1)  # no number, or the transfer failed: a person will call back
+    callback_flag: str  # raised with callback_lines; defined under flags
+
+
 class SymptomsAnswer(_Model):
     """The question a symptom answers wherever it is named: ``slot`` takes ``value`` ("health": "unwell")."""
 
@@ -171,6 +184,7 @@ class Scenario(_Model):
     purpose: str = "전화 상담을 하고 있다."  # for the language model: what this call is, in one Korean sentence
     endings: dict[str, Ending]
     states: dict[str, State] = Field(min_length=1)
+    handoff: Handoff | None = None  # putting the caller through to a person (none: asking for one is not understood)
     voice: Voice | None = None  # speaking style of the agent in this scenario (default: the server's)
     source: str = ""  # file it was loaded from (set by the loader)
 
@@ -267,6 +281,14 @@ def _check_references(sc: Scenario):
         if sym.severe_flag and sym.severe_flag not in sc.flags:
             yield ("symptoms", name, "severe_flag"), f"flag {sym.severe_flag!r} is not defined under flags"
     yield from _check_memory(sc)
+    if (handoff := sc.handoff) is not None:
+        for index, rule in enumerate(handoff.on_flags):
+            if rule not in sc.flags:
+                yield ("handoff", "on_flags", index), f"flag {rule!r} is not defined under flags"
+        if handoff.callback_flag not in sc.flags:
+            yield ("handoff", "callback_flag"), f"flag {handoff.callback_flag!r} is not defined under flags"
+        elif sc.flags[handoff.callback_flag].severity != "critical":
+            yield ("handoff", "callback_flag"), "a person must call back at once: the flag's severity must be critical"
     yield from _check_listening(sc, ("listen_for",), sc.listen_for)
     if sc.recheck and sc.recheck not in sc.states:
         yield ("recheck",), f"unknown state {sc.recheck!r}"

@@ -33,6 +33,16 @@ from dialog.wording import UNNAMED, Wording, by_hour, fill
 _MAX_ACTIONS_IN_A_ROW = 12  # a scenario whose actions loop into each other is stopped, not spun forever
 _MAX_ACKS = 2  # acknowledgements before the next question; more makes the reply slow to get to the point
 _READ_BACK_HINT = "네 맞아요 아니요"  # the recogniser's hint while an answer is said back, before the question's own
+PERSON_KEY = "0"  # the key that asks for a person (where the scenario has a `handoff`)
+KEY_WORDS = {"1": "네", "2": "아니요"}  # keys that answer a yes/no question, heard as these words
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Put the call through to a person once the reply has played."""
+
+    number: str  # E.164, the on-call number of the campaign or line
+    connecting: str = ""  # said by the phone network while the number rings ("" = nothing)
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class Reply:
     state: str | None  # id of the question now asked (the Twilio mark name); "closing" when ending
     end: bool = False  # hang up after saying it
     hint: str | None = None  # words expected next, for the recogniser's prompt
+    transfer: Transfer | None = None  # after saying it, hand the call to this person (instead of hanging up)
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,10 @@ class DialogSession:
         bookings: BookingBook | None = None,
         venue: Venue | None = None,
         responder: Responder | None = None,
+        on_call_number: str | None = None,
     ):
+        """``on_call_number``: where the scenario's `handoff` puts the caller through (the campaign's or the
+        line's on-call number); without one, a caller who needs a person is promised a call back."""
         self.scenario = scenario
         self.person = dict(person or {})
         self.now = now or datetime.now(SEOUL)
@@ -102,6 +116,9 @@ class DialogSession:
         self._outcome: str | None = None
         self._actions_in_a_row = 0
         self._responder = responder
+        self._on_call_number = on_call_number or None
+        self._handed_off = False  # the handoff has happened (a transfer, or a call-back promised)
+        self._taken_over_by: str | None = None  # the number the call was handed to
         self._lead: list[str] = []  # acknowledgements said before the last question
         self._question = ""  # the last question's own words
         self._unsure_text: str | None = None  # a runner-up hypothesis chosen for the next turn (choose())
@@ -135,7 +152,8 @@ class DialogSession:
 
     @property
     def outcome(self) -> str | None:
-        """completed | no_response | wrong_person | callback_requested | emergency (None while talking)."""
+        """completed | no_response | wrong_person | callback_requested | emergency | transferred | the
+        scenario's own endings' outcomes (None while talking)."""
         return self._outcome
 
     @property
@@ -154,6 +172,11 @@ class DialogSession:
     def needs_human_now(self) -> bool:
         """A critical flag (self-harm risk, emergency): a person must follow up at once."""
         return any(f.severity == "critical" for f in self._flags)
+
+    @property
+    def taken_over_by(self) -> str | None:
+        """The number the call was put through to (outcome ``transferred``), else None."""
+        return self._taken_over_by
 
     @property
     def turns(self) -> int:
@@ -196,9 +219,71 @@ class DialogSession:
         """One caller turn (the recogniser's text; "" when it heard speech but read nothing)."""
         asked = self._question
         reply = self._handle(text)
-        if self._responder is None or reply.end or not (text or "").strip():
+        if self._responder is not None and not reply.end and (text or "").strip():
+            reply = self._worded_by_model(reply, asked, text or "")
+        return self._hand_off_if_flagged(reply)
+
+    def press(self, key: str) -> Reply | None:
+        """A key the caller pressed: 0 asks for a person (where the scenario has a `handoff`); 1 / 2 answer
+        a yes/no question (an answer type with `keypad`, or an answer said back) as 네 / 아니요. None: the key
+        means nothing now, nothing is said."""
+        if self._finished or self._state is None:
+            return None
+        if key == PERSON_KEY and self.scenario.handoff is not None:
+            turn = self._turns
+            self._turns += 1
+            return self._hand_off(f"{PERSON_KEY}번 버튼", turn)
+        words = KEY_WORDS.get(key)
+        state = self.scenario.states[self._state]
+        if words is None or (self._read_back is None and not ANSWER_TYPES[state.expect].keypad):
+            return None
+        self._unsure_text = None  # a key is never misheard
+        return self.handle(words)
+
+    def handoff_failed(self, reason: str) -> Reply:
+        """The transfer could not be made (the phone network refused it): the caller is told a person will
+        call back, and the scenario's critical call-back flag asks for it."""
+        handoff = self.scenario.handoff
+        if handoff is None or self._taken_over_by is None:
+            raise RuntimeError("handoff_failed() without a transfer under way")
+        self._taken_over_by = None
+        self._flag(handoff.callback_flag, reason, max(self._turns - 1, 0))
+        self._outcome = "callback_requested"
+        return Reply(self._render(self._pick("handoff:callback", handoff.callback_lines)), "closing", end=True)
+
+    def _hand_off_if_flagged(self, reply: Reply) -> Reply:
+        """A flag the scenario's `handoff` names (self-harm risk, emergency) puts the caller through at once,
+        where there is an on-call number. Without one the call goes as the scenario has it: that flag (its
+        safety ending's words said) is itself what asks a person to follow up at once."""
+        handoff = self.scenario.handoff
+        if handoff is None or self._handed_off or not self._on_call_number:
             return reply
-        return self._worded_by_model(reply, asked, text or "")
+        raised = next((f for f in self._flags if f.rule in handoff.on_flags), None)
+        if raised is None:
+            return reply
+        return self._hand_off(raised.evidence, raised.turn)
+
+    def _hand_off(self, evidence: str, turn: int) -> Reply:
+        """End the dialog by handing the caller to a person: to the on-call number if there is one (told
+        first), else with a call back promised and the scenario's critical call-back flag raised."""
+        handoff = self.scenario.handoff
+        assert handoff is not None
+        self._handed_off = True
+        self._state = "closing"
+        if self._on_call_number:
+            self._taken_over_by = self._on_call_number
+            if self._finished:  # a safety ending reached this turn: the transfer replaces its words
+                self._outcome = "transferred"
+            else:
+                self._finish("transferred", turn)
+            connecting = ""
+            if handoff.connecting:
+                connecting = self._render(self._pick("handoff:connecting", handoff.connecting))
+            text = self._render(self._pick("handoff", handoff.lines))
+            return Reply(text, "closing", end=True, transfer=Transfer(self._on_call_number, connecting))
+        self._flag(handoff.callback_flag, evidence, turn)
+        self._finish("callback_requested", turn)
+        return Reply(self._render(self._pick("handoff:callback", handoff.callback_lines)), "closing", end=True)
 
     def _worded_by_model(self, reply: Reply, asked: str, said: str) -> Reply:
         """Let the language model word the lead-in (the scenario's question stays as written) and add
@@ -232,6 +317,9 @@ class DialogSession:
             self._keep_answer(u)  # "우울해서 죽고 싶어요" still answers the mood question (history rules)
             ending, found = alarm
             return self._end(ending, found.evidence, turn)
+        if self.scenario.handoff is not None and (wants := nlu.asks_for_person(u)):
+            self._take_symptoms(u, turn)
+            return self._hand_off(wants.evidence, turn)
         state = self.scenario.states[self._state]
         kind = ANSWER_TYPES[state.expect]
         if not kind.reads_call_back and (found := safety.call_back(u)):

@@ -38,6 +38,7 @@ FLAG_RULES = frozenset(
         "fever", "cough", "breathing_trouble", "chest_pain", "fall", "severe_pain", "missed_medication",
         "not_eating", "poor_sleep", "low_mood", "loneliness", "self_harm_risk", "emergency", "confusion",
         "wrong_person", "callback_later", "no_answer",
+        "person_callback",  # a person was wanted at once and nobody could be put through: call back now
         # history-aware: comparing this call with the person's earlier calls
         "repeated_no_answer", "mood_worse", "low_mood_persisting", "persistent_symptom",
     }
@@ -46,7 +47,7 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 OUTCOMES = frozenset(
     {
-        "completed", "no_response", "wrong_person", "callback_requested", "emergency",
+        "completed", "no_response", "wrong_person", "callback_requested", "emergency", "transferred",
         "booked", "changed", "cancelled", "not_changed", "no_booking", "not_booked",
     }
 )  # fmt: skip

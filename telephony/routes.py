@@ -3,7 +3,8 @@
 ``POST /twiml`` (GET too, for trying it by hand) checks Twilio's signature when an auth token is
 configured, issues a one-time stream token and answers ``<Connect><Stream url=…/ws>``. ``WS /ws`` does the
 Media Streams handshake (``connected`` → ``start``), checks the token, then hands the socket to the
-agent's ``handler(websocket, StreamStart)``.
+agent's ``handler(websocket, StreamStart)``. From the first message on, the socket is a ``MediaSocket``: the
+input caps of ``telephony.limits`` apply, and ``websocket.refusal`` says why the agent closed a stream.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Request, Response, WebSocket, WebSocketDisconnect
 from loguru import logger
 from starlette.websockets import WebSocketState
 
+from telephony.limits import MediaSocket, StreamLimits
 from telephony.protocol import Connected, Media, ProtocolError, Start, parse_message
 from telephony.security import StreamTokens, TokenStore, TwilioSignatureChecker
 from telephony.twiml import stream_twiml
@@ -28,7 +30,8 @@ POLICY_VIOLATION = CLOSE_POLICY_VIOLATION  # old name
 
 # Query parameters of the webhook URL passed on to the stream (the agent puts them there when it
 # places an outbound call: /twiml?scenario=care_call&person_id=42). Twilio signs the whole URL.
-DEFAULT_PASSTHROUGH = ("scenario", "name", "person_name", "person_id", "phone", "campaign_id", "direction")
+DEFAULT_PASSTHROUGH = ("scenario", "name", "person_name", "person_id", "phone", "campaign_id", "direction",
+                       "handoff_number")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class StreamStart:
     to_number: str | None = None
 
 
-StreamHandler = Callable[[WebSocket, StreamStart], Awaitable[None]]
+StreamHandler = Callable[[MediaSocket, StreamStart], Awaitable[None]]
 # (form fields of Twilio's webhook POST, query parameters) → extra stream parameters
 ParametersHook = Callable[[dict[str, str], dict[str, str]], dict[str, str]]
 
@@ -58,6 +61,7 @@ class TelephonyConfig:
     public_ws_url: str | None = None  # overrides the URL derived from public_base_url
     passthrough_query: tuple[str, ...] = DEFAULT_PASSTHROUGH
     tokens: TokenStore = field(default_factory=StreamTokens)
+    limits: StreamLimits = field(default_factory=StreamLimits)  # what one stream may send (telephony.limits)
 
     @property
     def ws_url(self) -> str:
@@ -115,8 +119,9 @@ def make_router(
         return Response(stream_twiml(ws_url, parameters), media_type="application/xml")
 
     @router.websocket(config.ws_path)
-    async def media_stream(websocket: WebSocket) -> None:
-        await websocket.accept()
+    async def media_stream(accepted: WebSocket) -> None:
+        await accepted.accept()
+        websocket = MediaSocket(accepted, config.limits)
         peer = _peer(websocket.client)
         try:
             start = await asyncio.wait_for(_await_start(websocket, peer), timeout=config.start_timeout_s)
@@ -149,6 +154,7 @@ def make_router(
             to_number=params.get("to_number") or None,
         )
         logger.info(f"media stream {start.stream_sid} started: call {start.call_sid} from {stream.from_number or '?'}")
+        websocket.label = f"media stream {start.stream_sid} (call {start.call_sid})"
         code, reason = CLOSE_NORMAL, "call ended"
         try:
             await handler(websocket, stream)

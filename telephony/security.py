@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import threading
 import time
@@ -48,6 +49,44 @@ class TwilioSignatureChecker:
     def sign(self, url: str, params: dict[str, str]) -> str:
         """The signature Twilio would send (for tests and the simulator's webhook call)."""
         return self._validator.compute_signature(url, params)
+
+
+INSECURE_FLAG = "--insecure-no-twilio-signature"
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost); 0.0.0.0 is every interface."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to a public interface
+
+
+def exposure_problem(host: str, public_url: str | None, auth_token: str | None) -> str | None:
+    """Why serving like this would let anyone drive calls, or None when it is safe.
+
+    Without an auth token nothing checks ``X-Twilio-Signature``: anyone who reaches ``/twiml`` gets a fresh
+    one-time stream token (so the token proves nothing) and anyone may post campaign status callbacks. That is
+    only acceptable when nobody else can reach the server: a loopback host and no public URL pointing at it.
+    """
+    if auth_token:
+        return None
+    if public_url:
+        where = f"a public URL is configured (CARECALL_PUBLIC_URL={public_url})"
+    elif not is_loopback(host):
+        where = f"CARECALL_HOST={host} is reachable from other machines"
+    else:
+        return None
+    return (
+        f"refusing to serve: {where} and no Twilio auth token is set (CARECALL_TWILIO_AUTH_TOKEN), so nothing "
+        "checks X-Twilio-Signature: anyone could fetch /twiml, open media streams with its stream token and "
+        "forge campaign status callbacks.\n"
+        "Set CARECALL_TWILIO_AUTH_TOKEN to the account's auth token (Twilio console, Account info), or listen on "
+        f"127.0.0.1 without CARECALL_PUBLIC_URL; to run unprotected on purpose, pass {INSECURE_FLAG}."
+    )
 
 
 class TokenStore(Protocol):

@@ -62,6 +62,11 @@ class CallSerializer(TwilioFrameSerializer):
         self.stopped = False
         self.on_mark = on_mark
         self.on_stop = on_stop
+        self._hang_up = hang_up
+
+    def keep_call_up(self, keep: bool = True) -> None:
+        """The call was handed to someone else (its TwiML replaced): ending the stream must not hang it up."""
+        self._params.auto_hang_up = self._hang_up and not keep
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
         try:

@@ -10,6 +10,11 @@ and go on just as the reply starts. Speaking again interrupts the reply (pipecat
 ``clear``); if that happens while the reply is still to come or playing, before it has played ``merge_window_s``,
 the caller was still answering, not answering the reply: the dialog goes back to before the last turn
 (``DialogSession.snapshot/restore``) and hears both parts as one turn, so it advances once.
+
+Keys (``InputDTMFFrame``, from Twilio ``dtmf`` messages) go to ``DialogSession.press``: 0 asks for a person,
+1 / 2 answer a yes/no question. A reply that hands the call to a person (``Reply.transfer``) is said first;
+once its mark comes back (the caller has heard it) the call is transferred (``transfer``) instead of ended;
+if that fails, the caller is told a person will call back and the call ends as usual.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from pipecat.frames.frames import (
     BotStoppedSpeakingFrame,
     EndWorkerFrame,
     Frame,
+    InputDTMFFrame,
     LLMContextFrame,
     OutputTransportMessageFrame,
     StartFrame,
@@ -39,9 +45,16 @@ if TYPE_CHECKING:  # the processor only calls the session; no import cost at run
     from dialog.session import SessionSnapshot
 
 ReplyListener = Callable[["Reply", str | None], Awaitable[None]]
+# Hands the call to a number, saying these words while it rings; blocking (run in a thread), raises on failure
+# (agent.call.handoff.CallHandoff.transfer).
+Transferrer = Callable[[str, str], None]
 
 # A reply that has not started playing this long after the turn (synthesis failed) no longer holds the turn open.
 _UNPLAYED_REPLY_S = 10.0
+# The told-first line's mark should come back once it has played; without it (audio lost) transfer anyway.
+_TOLD_FIRST_WAIT_S = 20.0
+# After the transfer Twilio ends the media stream; if it has not within this, the agent closes its side.
+_STREAM_END_WAIT_S = 10.0
 
 
 @dataclass
@@ -67,10 +80,14 @@ class DialogProcessor(FrameProcessor):
         set_hint: Callable[[str | None], None] | None = None,
         on_reply: ReplyListener | None = None,
         merge_window_s: float = 0.0,
+        transfer: Transferrer | None = None,
+        told_first_wait_s: float = _TOLD_FIRST_WAIT_S,
+        stream_end_wait_s: float = _STREAM_END_WAIT_S,
         **kwargs,
     ):
         """``merge_window_s``: how long into its reply a caller who goes on talking is still continuing the
-        turn (0: every turn stands)."""
+        turn (0: every turn stands). ``transfer``: how the call is handed to a person (none: a reply that
+        would hand it over gets the call-back instead)."""
         super().__init__(**kwargs)
         self._session = session
         self._stream_sid = stream_sid
@@ -85,6 +102,11 @@ class DialogProcessor(FrameProcessor):
         self._handling: asyncio.Future[Reply] | None = None  # the session's work on the last turn
         self.turn_end_times: list[float] = []
         self.merged_turns = 0  # turns heard together with the one before (logs, tests)
+        self._transfer = transfer
+        self._told_first_wait_s = told_first_wait_s
+        self._stream_end_wait_s = stream_end_wait_s
+        self._told_first: asyncio.Event | None = None  # set when the told-first line's mark comes back
+        self._handing_over: asyncio.Task | None = None
 
     @property
     def session(self) -> DialogSession:
@@ -97,6 +119,10 @@ class DialogProcessor(FrameProcessor):
             await self._speak(self._session.start(), caller_text=None)
         elif isinstance(frame, LLMContextFrame):
             await self._on_caller_turn(frame)
+        elif isinstance(frame, InputDTMFFrame):
+            # A system frame: handled in its own task, so caller audio keeps flowing meanwhile.
+            self.create_task(self._on_key(str(frame.button.value)), f"key-{frame.button.value}")
+            await self.push_frame(frame, direction)
         else:
             if isinstance(frame, BotStartedSpeakingFrame):
                 self._reply_playing()
@@ -105,6 +131,25 @@ class DialogProcessor(FrameProcessor):
             elif isinstance(frame, UserStartedSpeakingFrame):
                 self._caller_started()
             await self.push_frame(frame, direction)
+
+    def mark_played(self, name: str) -> None:
+        """Twilio echoed a mark: the prompt before it has played to the end (the serializer's ``on_mark``)."""
+        if self._told_first is not None and name == "closing":
+            self._told_first.set()
+
+    async def _on_key(self, key: str) -> None:
+        """A key the caller pressed: the session says what it means now (nothing, for most keys)."""
+        await self._settled()
+        if self._ending or self._session.finished:
+            return
+        self._answered, self._continuing = None, False  # a key stands on its own
+        self._handling = asyncio.get_running_loop().run_in_executor(None, self._session.press, key)
+        reply = await asyncio.shield(self._handling)
+        if reply is None:
+            logger.info(f"key {key} means nothing at {self._session.state!r}; ignored")
+            return
+        logger.info(f"caller pressed {key}")
+        await self._speak(reply, caller_text=f"[{key}번 버튼]")
 
     async def on_silence(self) -> None:
         """The caller said nothing for the silence timeout after the agent finished speaking."""
@@ -205,8 +250,32 @@ class DialogProcessor(FrameProcessor):
             # Queued behind the prompt's audio: Twilio echoes it once the prompt has played.
             mark = {"event": "mark", "streamSid": self._stream_sid, "mark": {"name": reply.state}}
             await self.push_frame(OutputTransportMessageFrame(message=mark))
-        if reply.end or self._session.finished:
+        if reply.transfer is not None:
+            self._ending = True
+            self._told_first = asyncio.Event()
+            self._handing_over = self.create_task(self._hand_over(reply.transfer.number, reply.transfer.connecting))
+        elif reply.end or self._session.finished:
             self._ending = True
             # Downstream, so it waits behind the closing line's audio.
             await self.push_frame(EndWorkerFrame(reason=f"dialog finished: {self._session.outcome}"))
+
+    async def _hand_over(self, number: str, connecting: str) -> None:
+        """Once the told-first line has played, hand the call to ``number``; if that fails, the caller
+        hears the call-back line and the call ends as usual."""
+        assert self._told_first is not None
+        try:
+            await asyncio.wait_for(self._told_first.wait(), self._told_first_wait_s)
+        except TimeoutError:
+            logger.warning("the told-first line's mark did not come back; transferring anyway")
+        try:
+            if self._transfer is None:
+                raise RuntimeError("this call cannot be transferred (no Twilio call to update)")
+            await asyncio.to_thread(self._transfer, number, connecting)
+        except Exception as exc:
+            logger.error(f"transfer to {number} failed: {exc}")
+            await self._speak(self._session.handoff_failed(f"연결 실패: {exc}"), caller_text=None)
+            return
+        # Twilio now ends the media stream; if it does not, close this side (the call itself stays up).
+        await asyncio.sleep(self._stream_end_wait_s)
+        await self.push_frame(EndWorkerFrame(reason=f"call handed to {number}"))
 

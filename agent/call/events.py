@@ -11,9 +11,9 @@ from typing import Any
 
 @dataclass
 class CallEvent:
-    """Something worth showing live: a turn, the start or the end of a call."""
+    """Something worth showing live: a turn, the start or the end of a call, flags newly stored."""
 
-    kind: str  # started | agent | caller | ended
+    kind: str  # started | agent | caller | flagged (data: {"rules": [...]}, once stored with their alerts) | ended
     call_id: str
     text: str = ""
     state: str | None = None

@@ -7,6 +7,7 @@ the number Twilio reports as ``To`` picks the line. The file (``CARECALL_LINES_F
       - number: "02-555-0100"          # E.164 or Korean format
         name: 한빛식당 예약 전화
         scenario: reservation          # built-in name or a scenario file path
+        handoff_number: "02-555-0199"  # optional: the person a caller asking for one is put through to
         venue:                         # optional: replaces the scenario's own venue
           id: hanbit-jongno
           name: 한빛식당 종로점
@@ -41,10 +42,13 @@ class _LineSpec(BaseModel):
     name: str = ""
     scenario: str = Field(min_length=1)
     venue: Venue | None = None
+    handoff_number: str | None = None
 
-    @field_validator("number")
+    @field_validator("number", "handoff_number")
     @classmethod
-    def _phone(cls, value: str) -> str:
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             return to_e164(value)
         except PhoneNumberError as exc:
@@ -63,6 +67,7 @@ class PhoneLine:
     name: str
     scenario: str
     venue: Venue | None
+    handoff_number: str | None = None  # E.164; None: the server's default (CARECALL_HANDOFF_NUMBER)
 
 
 class LineDirectory:
@@ -111,7 +116,9 @@ def load_lines(path: str | Path | None) -> LineDirectory:
             load_scenario(entry.scenario)
         except ScenarioError as exc:
             raise LinesError(f"{path}: lines.{index}.scenario: {exc}") from exc
-        lines.append(PhoneLine(entry.number, entry.name or entry.number, entry.scenario, entry.venue))
+        lines.append(
+            PhoneLine(entry.number, entry.name or entry.number, entry.scenario, entry.venue, entry.handoff_number)
+        )
     try:
         return LineDirectory(lines)
     except LinesError as exc:

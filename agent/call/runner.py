@@ -1,15 +1,19 @@
 """One live call: the pipecat pipeline, its lifecycle, and its record.
 
 ``CallRunner`` is the handler the telephony router calls once a media stream has started. It builds a
-pipeline per call from the process-wide engines, journals every turn to the store as it happens, and
-always finishes the record (outcome, answers, flags, recording) however the call ends.
+pipeline per call from the process-wide engines, journals every turn, and the answers and flags after it
+(with their alerts), to the store as it happens, and always finishes the record (outcome, answers, flags,
+recording) however the call ends. A process killed mid-call leaves all of that but the outcome, which the
+next server's start-up settles (``CallStore.recover_abandoned``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,16 +30,19 @@ from pipecat.workers.runner import WorkerRunner
 from agent.call.dialog_processor import DialogProcessor
 from agent.call.engines import Engines
 from agent.call.events import CallEvent, CallListener
+from agent.call.handoff import CallHandoff, TwilioCallUpdater, on_call_number
 from agent.call.lines import load_lines
+from agent.call.ownership import this_process
 from agent.call.prewarm import prewarm_call, scenario_prosody
 from agent.call.recording import CallRecording
 from agent.settings import Settings
 from agent.call.speech_services import SynthesizerTTSService
 from agent.call.streaming_stt import make_stt_service
 from agent.call.turn_taking import PauseListener, PauseReportingVAD, SmartTurnModels, user_turn_params
-from agent.store import CallStore, SqlBookingBook
-from dialog import DialogSession, Reply
+from agent.store import AlertRoute, CallStore, SqlBookingBook
+from dialog import DialogSession, Flag, Reply
 from dialog.clock import SEOUL
+from telephony.limits import MediaSocket
 from telephony.routes import StreamStart
 from telephony.serializer import CallSerializer
 
@@ -43,15 +50,24 @@ HANG_UP_GRACE_S = 5.0  # after the caller hangs up, time allowed to transcribe t
 
 
 class CallJournal:
-    """Writes one call's turns to the store as they happen, in order, off the event loop.
+    """Writes one call's turns, answers and flags to the store as they happen, in order, off the event loop.
 
     Writes go through one queue drained by one task, so turns keep their order; a store error is logged
-    and never reaches the pipeline.
+    and never reaches the pipeline. Flags are stored with the alerts ``alerts`` asks for in the same
+    transaction; ``on_new_flags`` hears the rules of flags stored for the first time.
     """
 
-    def __init__(self, store: CallStore, call_id: str):
+    def __init__(
+        self,
+        store: CallStore,
+        call_id: str,
+        alerts: Sequence[AlertRoute] = (),
+        on_new_flags: Callable[[list[str]], Awaitable[None]] | None = None,
+    ):
         self.store = store
         self.call_id = call_id
+        self.alerts = tuple(alerts)
+        self.on_new_flags = on_new_flags
         self.t0 = time.monotonic()
         self._queue: asyncio.Queue[tuple[Callable[..., Any], tuple, dict] | None] = asyncio.Queue()
         self._writer = asyncio.create_task(self._drain())
@@ -63,6 +79,12 @@ class CallJournal:
         args = (self.call_id, speaker, text, start_ms, end_ms or start_ms)
         self._queue.put_nowait((self.store.add_turn, args, extra))
 
+    def progress(self, answers: dict[str, Any], flags: Sequence[Flag]) -> None:
+        """The dialog's answers and flags as they stand now (a copy is queued: the dialog goes on in its own
+        thread meanwhile; storing them is idempotent)."""
+        kwargs = {"answers": copy.deepcopy(answers), "flags": list(flags), "alerts": self.alerts}
+        self._queue.put_nowait((self.store.journal, (self.call_id,), kwargs))
+
     async def flush(self) -> None:
         """Wait until every queued write is done; the journal takes no more writes afterwards."""
         self._queue.put_nowait(None)
@@ -71,7 +93,12 @@ class CallJournal:
     async def _drain(self) -> None:
         while (item := await self._queue.get()) is not None:
             fn, args, kwargs = item
-            await self.safe(fn, *args, **kwargs)
+            result = await self.safe(fn, *args, **kwargs)
+            if fn == self.store.journal and result and self.on_new_flags is not None:
+                try:
+                    await self.on_new_flags(list(result))
+                except Exception:
+                    logger.exception(f"new-flag listener failed for call {self.call_id}")
 
     async def safe(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -94,11 +121,16 @@ class CallRunner:
         store: CallStore,
         settings: Settings,
         listener: CallListener | None = None,
+        alerts: Sequence[AlertRoute] = (),
     ):
+        """``alerts``: the alert channels and their minimum severities; a flag at or above one is put in the
+        outbox (``agent.store.outbox``) the moment it is journaled."""
         self.engines = engines
         self.store = store
         self.settings = settings
         self.listener = listener
+        self.alerts = tuple(alerts)
+        self.stopping = False  # the server is shutting down (SIGTERM): calls cut now end ``server_stopped``
         self.bookings = SqlBookingBook(store.engine)
         self.lines = load_lines(settings.lines_file)  # a broken file stops the server here, not mid-call
         self.smart_turn = SmartTurnModels(settings.turn_fallback_s)
@@ -112,17 +144,25 @@ class CallRunner:
         # An inbound call to a configured line runs that line's scenario for its venue.
         line = self.lines.find(start.to_number or params.get("to_number")) if _inbound(params) else None
         scenario_name = (line.scenario if line else None) or params.get("scenario") or self.settings.scenario
-        call_id = await asyncio.to_thread(
+        call_id = str(uuid.uuid4())
+        recording = CallRecording(self.settings.recordings_dir / f"{call_id}.wav")
+        await asyncio.to_thread(
             self.store.start_call,
+            call_id=call_id,
             call_sid=start.call_sid,
             stream_sid=start.stream_sid,
             direction=params.get("direction", "outbound"),
             phone_number=phone,
             person_name=person["name"],
             scenario=scenario_name,
+            recording_path=str(recording.path),
+            owner=this_process(),
         )
-        journal = CallJournal(self.store, call_id)
-        recording = CallRecording(self.settings.recordings_dir / f"{call_id}.wav")
+
+        async def flagged(rules: list[str]) -> None:
+            await self._emit(CallEvent("flagged", call_id, data={"rules": rules}))
+
+        journal = CallJournal(self.store, call_id, self.alerts, on_new_flags=flagged)
         outcome, detail = "error", None
         session: DialogSession | None = None
         latencies: list[float] = []
@@ -137,6 +177,7 @@ class CallRunner:
                 bookings=self.bookings,
                 venue=line.venue if line else None,
                 responder=self.engines.responder,
+                on_call_number=on_call_number(self.settings, start, line and line.handoff_number),
             )
             if self.settings.tts_prewarm:  # the callee's name in the reply to their first answer, made meanwhile
                 prewarm_call(self.engines.synthesizer, session.scenario, person["name"], line.venue if line else None)
@@ -149,6 +190,7 @@ class CallRunner:
                 account_sid=self.settings.twilio_account_sid,
                 auth_token=self.settings.twilio_auth_token,
                 hang_up=self.settings.twilio_configured and bool(start.call_sid),
+                base_url=self.settings.twilio_api_url,
             )
             outcome, detail = await self._run_pipeline(
                 websocket, start, session, serializer, journal, recording, latencies
@@ -157,6 +199,8 @@ class CallRunner:
             logger.exception(f"call {call_id} failed")
             outcome, detail = "error", f"{type(exc).__name__}: {exc}"
         finally:
+            if session is not None:  # the last words and the flags of the call's end, alerts with them
+                journal.progress(session.answers, session.flags)
             await journal.flush()
             path = recording.close()
             answers = dict(session.answers) if session else {}
@@ -167,7 +211,8 @@ class CallRunner:
                 "protocol_errors": serializer.errors if serializer else 0,
                 "needs_human_now": bool(session and session.needs_human_now),
             }
-            await journal.safe(self.store.add_flags, call_id, flags)
+            if path is None:  # nothing was recorded: the path linked at the start leads nowhere
+                await journal.safe(self.store.link_recording, call_id, None)
             await journal.safe(
                 self.store.finish_call,
                 call_id,
@@ -175,6 +220,7 @@ class CallRunner:
                 answers=answers,
                 recording_path=str(path) if path else None,
                 outcome_detail=detail,
+                taken_over_by=session.taken_over_by if session else None,
                 stats=stats,
             )
             logger.info(f"call {call_id} ended: {outcome} {detail or ''}")
@@ -236,6 +282,7 @@ class CallRunner:
                 journal.add_turn("caller", caller_text, caller_turn["start_ms"] or now_ms, now_ms)
                 await self._emit(CallEvent("caller", journal.call_id, caller_text))
             journal.add_turn("agent", reply.text, now_ms, state=reply.state)
+            journal.progress(session.answers, session.flags)
             await self._emit(CallEvent("agent", journal.call_id, reply.text, state=reply.state))
 
         def set_hint(hint: str | None) -> None:
@@ -244,7 +291,9 @@ class CallRunner:
         dialog = DialogProcessor(
             session, stream_sid=start.stream_sid, set_hint=set_hint, on_reply=on_reply,
             merge_window_s=settings.turn_merge_window_s,
+            transfer=self._handoff(start, serializer),
         )
+        serializer.on_mark = dialog.mark_played  # a handoff waits for its told-first line to have played
         tts = SynthesizerTTSService(self.engines.synthesizer, prosody=scenario_prosody(session.scenario))
         pipeline = Pipeline(
             [transport.input(), stt, user_agg, dialog, tts, transport.output(), recording.processor, assistant_agg]
@@ -289,7 +338,11 @@ class CallRunner:
             if session.finished:
                 await worker.cancel()
                 return
-            ended_by["why"] = "caller_hung_up"
+            if isinstance(websocket, MediaSocket) and websocket.refusal:
+                ended_by["why"] = "input_refused"  # the agent closed a stream that broke the input caps
+                await worker.cancel()
+                return
+            ended_by["why"] = "server_stopped" if self.stopping else "caller_hung_up"
             # Let what the caller said before hanging up be transcribed (a graceful stop finishes
             # queued segments), but never wait long on a dead line.
             await worker.stop_when_done()
@@ -315,11 +368,29 @@ class CallRunner:
 
         if session.finished:
             return session.outcome, None
+        if self.stopping or ended_by["why"] == "server_stopped":
+            return "server_stopped", f"the server was stopped during '{_current_state(session)}'"
+        if ended_by["why"] == "input_refused" and isinstance(websocket, MediaSocket):
+            return "input_refused", f"the agent closed the stream: {websocket.refusal}"
         if ended_by["why"] == "caller_hung_up":
             return "caller_hung_up", f"caller hung up during '{_current_state(session)}'"
         if ended_by["why"] == "max_duration":
             return "max_duration", f"call exceeded {settings.max_call_s:.0f}s"
         return "dropped", "the media stream ended before the dialog finished"
+
+    def _handoff(self, start: StreamStart, serializer: CallSerializer) -> Callable[[str, str], None] | None:
+        """How this call is handed to a person: a Twilio REST update of the live call (none without Twilio)."""
+        if not (self.settings.twilio_configured and start.call_sid):
+            return None
+        updater = TwilioCallUpdater(
+            self.settings.twilio_account_sid or "", self.settings.twilio_auth_token or "",
+            api_url=self.settings.twilio_api_url,
+        )
+        return CallHandoff(updater, start.call_sid, serializer).transfer
+
+    def server_stopping(self) -> None:
+        """The server is shutting down: calls it cuts are ``server_stopped``, not hung up by the caller."""
+        self.stopping = True
 
     async def _emit(self, event: CallEvent) -> None:
         if self.listener is None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from agent.campaigns.network import SimulatedNetwork
 from agent.campaigns.placers import Outcome, Progress, recover_from_record
-from agent.campaigns.service import AttemptView, Claim
+from agent.campaigns.service import AttemptRecord, AttemptView, Claim
 from agent.store import CallStore
 from dialog.clock import SEOUL
 from telephony.simulator.personas import Persona
@@ -126,3 +126,6 @@ class SimulatedCarrier:
     async def recover(self, attempt: AttemptView) -> Outcome:
         why = f"dialer {attempt.dialer} stopped during the call"
         return await asyncio.to_thread(recover_from_record, self.store, attempt, why)
+
+    async def reconcile(self, earlier: AttemptRecord, claim: Claim) -> Outcome | None:
+        return None  # a simulated call is placed or not, never unknown

@@ -17,7 +17,7 @@ from loguru import logger
 
 from agent.campaigns.placers import Outcome, Placer
 from agent.campaigns.queue import Delivery, JobQueue
-from agent.campaigns.service import ACTIVE, CampaignService
+from agent.campaigns.service import ACTIVE, CampaignService, Claim
 from agent.campaigns.slots import Slots
 
 
@@ -129,14 +129,35 @@ class Dialer:
             async def progress(status: str) -> None:
                 await asyncio.to_thread(self.service.progress, claim.attempt_id, status)
 
-            try:
-                outcome = await self.placer.place(claim, progress)
-            except Exception as exc:
-                logger.exception(f"placing attempt {claim.attempt_id} failed")
-                outcome = Outcome("failed", None, f"{type(exc).__name__}: {exc}")
+            outcome = await self._reconcile(claim)
+            if outcome is None:
+                try:
+                    outcome = await self.placer.place(claim, progress)
+                except Exception as exc:
+                    logger.exception(f"placing attempt {claim.attempt_id} failed")
+                    outcome = Outcome("failed", None, f"{type(exc).__name__}: {exc}")
             await self._record(delivery, outcome)
         finally:
             await self.slots.release(job.attempt_id, caps)
+
+    async def _reconcile(self, claim: Claim) -> Outcome | None:
+        """When the contact's previous attempt ended ``unknown``, look its call up first: an outcome when the
+        call was placed after all (or the lookup failed: never dial twice on a guess), None to dial."""
+        earlier = await asyncio.to_thread(self.service.unresolved_before, claim)
+        if earlier is None:
+            return None
+        try:
+            found = await self.placer.reconcile(earlier, claim)
+        except Exception as exc:
+            logger.exception(f"attempt {claim.attempt_id}: looking up attempt {earlier.id}'s call failed")
+            return Outcome("unknown", None, f"not dialled: attempt {earlier.attempt_no}'s call could not be looked "
+                                            f"up ({type(exc).__name__}: {exc})")
+        if found is None:
+            logger.info(f"attempt {claim.attempt_id}: attempt {earlier.attempt_no} placed no call; dialling")
+        else:
+            logger.warning(f"attempt {claim.attempt_id}: attempt {earlier.attempt_no}'s call was placed after all "
+                           f"({found.status}); not dialling again")
+        return found
 
     async def _orphan(self, delivery: Delivery, view) -> None:
         """A job whose call is (or was) live under another dialer's name."""

@@ -15,7 +15,7 @@ import uuid
 from agent.campaigns.carrier import VOICEMAIL_MESSAGE, builtin_persona
 from agent.campaigns.network import SimulatedNetwork
 from agent.campaigns.placers import Outcome, Progress, recover_from_record
-from agent.campaigns.service import AttemptView, Claim
+from agent.campaigns.service import AttemptRecord, AttemptView, Claim
 from telephony.simulator.voice import CallerVoice
 
 AGENT_NUMBER = "+8215881234"
@@ -51,7 +51,8 @@ class PhoneSimulatorPlacer:
             self.base_url, call_sid=claim.call_sid, from_number=AGENT_NUMBER, to_number=claim.phone,
             extra_query={"scenario": claim.scenario, "name": claim.name, "phone": claim.phone,
                          "campaign_id": claim.campaign_id, "person_id": str(claim.contact_id),
-                         "direction": "outbound"},
+                         "direction": "outbound",
+                         **({"handoff_number": claim.handoff_number} if claim.handoff_number else {})},
             auth_token=self.auth_token,
         )
         await progress("in_progress")
@@ -77,3 +78,6 @@ class PhoneSimulatorPlacer:
     async def recover(self, attempt: AttemptView) -> Outcome:
         why = f"dialer {attempt.dialer} stopped during the call"
         return await asyncio.to_thread(recover_from_record, self.store, attempt, why)
+
+    async def reconcile(self, earlier: AttemptRecord, claim: Claim) -> Outcome | None:
+        return None  # a simulated call is placed or not, never unknown

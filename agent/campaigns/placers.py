@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from agent.campaigns.service import AttemptView, Claim
+from agent.campaigns.service import AttemptRecord, AttemptView, Claim
 from agent.store import CallStore
 
 Progress = Callable[[str], Awaitable[None]]  # "ringing" | "in_progress"
@@ -14,7 +14,7 @@ Progress = Callable[[str], Awaitable[None]]  # "ringing" | "in_progress"
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # completed | no_answer | busy | failed | voicemail
+    status: str  # completed | no_answer | busy | failed | voicemail | unknown (the call may have been placed)
     call_id: str | None = None
     detail: str | None = None
 
@@ -30,6 +30,10 @@ class Placer(Protocol):
 
     async def recover(self, attempt: AttemptView) -> Outcome:
         """A live attempt whose dialer died: find out how it ended (it is never dialed again)."""
+
+    async def reconcile(self, earlier: AttemptRecord, claim: Claim) -> Outcome | None:
+        """``earlier`` ended ``unknown``: how its call went if the network placed it after all (then ``claim``
+        is not dialled), None when no such call exists."""
 
 
 def recover_from_record(store: CallStore, attempt: AttemptView, why: str) -> Outcome:

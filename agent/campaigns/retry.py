@@ -6,13 +6,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-RETRYABLE = ("no_answer", "busy", "failed", "voicemail")
+RETRYABLE = ("no_answer", "busy", "failed", "voicemail", "unknown")
 DEFAULT_POLICY = {
     "no_answer": {"max_retries": 2, "delay_minutes": 30},
     "busy": {"max_retries": 2, "delay_minutes": 10},
     "failed": {"max_retries": 1, "delay_minutes": 15},
     "voicemail": {"max_retries": 1, "delay_minutes": 60},
+    "unknown": {"max_retries": 3, "delay_minutes": 5},
 }
+# An attempt that may or may not have placed its call always gets a next attempt, which first looks the call up
+# and dials only if there was none (the status callbacks have had these minutes to arrive): a policy that says
+# nothing about ``unknown`` gets this rule.
+UNKNOWN_RULE = DEFAULT_POLICY["unknown"]
 
 
 class PolicyError(ValueError):
@@ -31,7 +36,7 @@ class RetryPolicy:
 
     @classmethod
     def parse(cls, data: dict[str, Any] | None) -> RetryPolicy:
-        data = DEFAULT_POLICY if data is None else data
+        data = DEFAULT_POLICY if data is None else {"unknown": UNKNOWN_RULE, **data}
         rules: dict[str, Rule] = {}
         for outcome, rule in data.items():
             if outcome not in RETRYABLE:

@@ -22,6 +22,7 @@ from agent.store.campaigns import (
     CAMPAIGN_STATES,
     ENDED,
     WAITING,
+    AttemptRecord,
     AttemptView,
     CampaignLedger,
     CampaignRecord,
@@ -29,10 +30,11 @@ from agent.store.campaigns import (
     RetryContext,
 )
 from agent.store.clock import utcnow
+from dialog.phone_numbers import PhoneNumberError, to_e164
 
 # The attempt and campaign states, and what a dialer gets, are the ledger's; named here for the dialers.
-__all__ = ["ACTIVE", "CAMPAIGN_STATES", "ENDED", "WAITING", "AttemptView", "CampaignError", "CampaignService",
-           "CampaignStatus", "Claim", "Finished", "ImportReport", "Job"]
+__all__ = ["ACTIVE", "CAMPAIGN_STATES", "ENDED", "WAITING", "AttemptRecord", "AttemptView", "CampaignError",
+           "CampaignService", "CampaignStatus", "Claim", "Finished", "ImportReport", "Job"]
 
 
 class CampaignError(ValueError):
@@ -91,7 +93,10 @@ class CampaignService:
         recurrence: str = "once",
         retry_policy: dict[str, Any] | None = None,
         max_concurrent: int = 5,
+        handoff_number: str | None = None,
     ) -> CampaignRecord:
+        """``handoff_number``: the on-call person a caller asking for one is put through to (E.164 or Korean
+        format; none: the server's CARECALL_HANDOFF_NUMBER)."""
         if not name.strip():
             raise CampaignError("a campaign needs a name")
         if recurrence not in ("once", "daily"):
@@ -100,9 +105,14 @@ class CampaignService:
             raise CampaignError("max_concurrent must be at least 1")
         hours = CallingHours.parse(calling_hours, timezone)  # raises HoursError with the field
         policy = RetryPolicy.parse(retry_policy)
+        try:
+            on_call = to_e164(handoff_number) if handoff_number else None
+        except PhoneNumberError as exc:
+            raise CampaignError(f"handoff number: {exc}") from exc
         return self.ledger.add_campaign(
             name=name.strip(), scenario=scenario, timezone=timezone, calling_hours=hours.as_json(),
             start_date=start_date, recurrence=recurrence, retry_policy=policy.as_json(), max_concurrent=max_concurrent,
+            handoff_number=on_call,
         )
 
     def get(self, ref: str) -> CampaignRecord:
@@ -229,6 +239,16 @@ class CampaignService:
 
     def set_call_sid(self, attempt_id: str, call_sid: str) -> None:
         self.ledger.set_call_sid(attempt_id, call_sid)
+
+    def unresolved_before(self, claim: Claim) -> AttemptRecord | None:
+        """The contact's previous attempt of this round when it ended ``unknown`` (the network may have placed
+        its call): the dialer looks that call up before dialing ``claim``."""
+        if claim.attempt_no <= 1:
+            return None
+        for attempt in self.ledger.attempts(claim.campaign_id, claim.round_date):
+            if attempt.contact_id == claim.contact_id and attempt.attempt_no == claim.attempt_no - 1:
+                return attempt if attempt.status == "unknown" else None
+        return None
 
     def progress(self, attempt_id: str, status: str) -> bool:
         """ringing / in_progress while the call is live; ignored once the attempt has ended."""

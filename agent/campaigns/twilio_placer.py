@@ -5,17 +5,23 @@ fetches ``/campaigns/twilio/answer``, which sends a person on to the agent's ``/
 a machine a short message (``twilio_routes``). Status callbacks (initiated, ringing, answered, completed,
 and the unanswered endings) go to ``/campaigns/twilio/status``, which records the attempt's end; the
 dialer holds its concurrency slots until then.
+
+A ``calls.create`` that fails after the request may have reached Twilio (a timeout, a reset connection, a 5xx)
+leaves it open whether the phone is ringing: the attempt ends ``unknown``, never ``failed``, and the next attempt
+first looks the call up (``reconcile``: the SID a status callback recorded meanwhile, else ``calls.list`` by
+number and start time) and dials only when Twilio has no such call. Only a 4xx, Twilio's refusal, is ``failed``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from loguru import logger
 
 from agent.campaigns.placers import Outcome, Progress
-from agent.campaigns.service import ENDED, AttemptView, CampaignService, Claim
+from agent.campaigns.service import ENDED, AttemptRecord, AttemptView, CampaignService, Claim
 from agent.campaigns.waiters import Waiters
 
 # Twilio's CallStatus → the attempt's status
@@ -26,13 +32,14 @@ STATUS_MAP = {
 }
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 MACHINE = ("machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax")
+CLOCK_SKEW = timedelta(minutes=2)  # our clock against Twilio's, when looking a call up by its start time
 
 
 class TwilioPlacer:
     name = "twilio"
 
     def __init__(self, client, service: CampaignService, waiters: Waiters, *, from_number: str, base_url: str,
-                 store=None, ring_timeout_s: int = 30, max_call_s: float = 600.0):
+                 store=None, ring_timeout_s: int = 30, max_call_s: float = 600.0, poll_s: float = 5.0):
         self.client = client  # twilio.rest.Client
         self.service = service
         self.waiters = waiters
@@ -41,6 +48,7 @@ class TwilioPlacer:
         self.store = store
         self.ring_timeout_s = ring_timeout_s
         self.max_call_s = max_call_s
+        self.poll_s = poll_s  # how often a call found live during reconciliation is asked about
 
     @classmethod
     def from_settings(cls, settings, store, waiters: Waiters) -> TwilioPlacer:
@@ -59,6 +67,8 @@ class TwilioPlacer:
     def answer_url(self, claim: Claim) -> str:
         query = {"attempt": claim.attempt_id, "scenario": claim.scenario, "name": claim.name, "phone": claim.phone,
                  "campaign_id": claim.campaign_id, "person_id": str(claim.contact_id), "direction": "outbound"}
+        if claim.handoff_number:  # passed on to the stream (Twilio signs the URL): the call's on-call person
+            query["handoff_number"] = claim.handoff_number
         return f"{self.base_url}/campaigns/twilio/answer?{urlencode(query)}"
 
     def status_url(self, attempt_id: str) -> str:
@@ -75,7 +85,11 @@ class TwilioPlacer:
                 timeout=self.ring_timeout_s,
             )
         except TwilioRestException as exc:
-            return Outcome("failed", None, f"Twilio refused the call: {exc.status} {exc.msg}")
+            if exc.status < 500:
+                return Outcome("failed", None, f"Twilio refused the call: {exc.status} {exc.msg}")
+            return self._ambiguous(claim, f"Twilio answered {exc.status} {exc.msg}")
+        except Exception as exc:  # timeout, reset connection: the request may have reached Twilio
+            return self._ambiguous(claim, f"{type(exc).__name__}: {exc}")
         await asyncio.to_thread(self.service.set_call_sid, claim.attempt_id, call.sid)
         ended = await self.waiters.wait(claim.attempt_id, self.service, self.ring_timeout_s + self.max_call_s + 60)
         view = await asyncio.to_thread(self.service.view, claim.attempt_id)
@@ -86,8 +100,39 @@ class TwilioPlacer:
 
     async def recover(self, attempt: AttemptView) -> Outcome:
         if not attempt.call_sid:
-            return Outcome("failed", None, f"dialer {attempt.dialer} stopped before Twilio answered the request")
+            # it may have died after Twilio took the request: looked up before the contact is dialled again
+            return Outcome("unknown", None, f"dialer {attempt.dialer} stopped before Twilio answered the request")
         return await self._fetch(attempt.call_sid)
+
+    def _ambiguous(self, claim: Claim, why: str) -> Outcome:
+        logger.warning(f"attempt {claim.attempt_id}: Twilio may or may not have placed the call ({why}); "
+                       "recorded unknown, looked up before any retry")
+        return Outcome("unknown", None, f"Twilio may have placed the call: {why}")
+
+    async def reconcile(self, earlier: AttemptRecord, claim: Claim) -> Outcome | None:
+        """Find the call ``earlier`` may have placed: the SID a status callback recorded, else Twilio's calls to
+        this number from our number since that attempt started. Waits for a call still live to end."""
+        call_sid = earlier.call_sid or await asyncio.to_thread(self._find_call, earlier, claim)
+        if call_sid is None:
+            return None
+        if earlier.call_sid is None:
+            await asyncio.to_thread(self.service.set_call_sid, earlier.id, call_sid)
+        deadline = asyncio.get_running_loop().time() + self.ring_timeout_s + self.max_call_s + 60
+        while True:
+            call = await asyncio.to_thread(self.client.calls(call_sid).fetch)
+            if STATUS_MAP.get(call.status, "failed") in ENDED or asyncio.get_running_loop().time() > deadline:
+                outcome = await self._ended(call_sid, call)
+                detail = f"not dialled again: attempt {earlier.attempt_no}'s call {call_sid} was placed ({call.status})"
+                return Outcome(outcome.status, outcome.call_id, detail)
+            await asyncio.sleep(self.poll_s)
+
+    def _find_call(self, earlier: AttemptRecord, claim: Claim) -> str | None:
+        since = (earlier.started_at or earlier.scheduled_for) - CLOCK_SKEW
+        for call in self.client.calls.list(to=claim.phone, from_=self.from_number, start_time_after=since, limit=20):
+            owner = self.service.attempt_by_sid(call.sid)
+            if owner is None or owner == earlier.id:  # not a call another attempt already accounts for
+                return call.sid
+        return None
 
     async def _fetch(self, call_sid: str) -> Outcome:
         """How Twilio says the call went (for a lost callback, or a dialer that died)."""
@@ -95,6 +140,10 @@ class TwilioPlacer:
             call = await asyncio.to_thread(self.client.calls(call_sid).fetch)
         except Exception as exc:
             return Outcome("failed", None, f"could not fetch {call_sid} from Twilio: {exc}")
+        return await self._ended(call_sid, call)
+
+    async def _ended(self, call_sid: str, call) -> Outcome:
+        """The attempt's outcome from Twilio's record of the call; a call still live is hung up."""
         status = STATUS_MAP.get(call.status, "failed")
         if status not in ENDED:
             # Still live: end it rather than leave a call nobody accounts for.

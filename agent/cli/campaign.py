@@ -46,8 +46,12 @@ def create(
     start_date: str | None = typer.Option(None, help="First day (YYYY-MM-DD); default: the day it starts."),
     recurrence: str = typer.Option("once", help="once, or daily (a new round every calling day)."),
     retry: list[str] = typer.Option([], help="OUTCOME=RETRIESxMINUTES, e.g. no_answer=2x30 (repeatable). "
-                                             "Outcomes: no_answer, busy, failed, voicemail."),
+                                             "Outcomes: no_answer, busy, failed, voicemail, unknown "
+                                             "(unknown: looked up before any re-dial)."),
     max_concurrent: int = typer.Option(5, help="Calls at once for this campaign, all dialers together."),
+    handoff_number: str | None = typer.Option(
+        None, help="On-call number a caller asking for a person is put through to (default: CARECALL_HANDOFF_NUMBER)."
+    ),
 ) -> None:
     """Create a campaign (a draft: import contacts, then start it)."""
     from agent.campaigns.retry import DEFAULT_POLICY, parse_retry_option
@@ -62,7 +66,7 @@ def create(
         campaign = service.create(
             name, scenario=scenario, calling_hours={"days": days, "start": start, "end": end or "18:00"},
             timezone=timezone, start_date=date.fromisoformat(start_date) if start_date else None,
-            recurrence=recurrence, retry_policy=policy, max_concurrent=max_concurrent,
+            recurrence=recurrence, retry_policy=policy, max_concurrent=max_concurrent, handoff_number=handoff_number,
         )
     except ValueError as exc:
         _fail(exc)
@@ -292,7 +296,8 @@ def _describe(campaign) -> None:
     console.print(
         f"  {campaign.name} ({campaign.status}) scenario {campaign.scenario}, {campaign.recurrence} from "
         f"{campaign.start_date or 'start'}; {','.join(h['days'])} {h['start']}–{h['end']} {campaign.timezone}; "
-        f"up to {campaign.max_concurrent} at once; retries: {policy}", highlight=False,
+        f"up to {campaign.max_concurrent} at once; retries: {policy}"
+        + (f"; a person: {campaign.handoff_number}" if campaign.handoff_number else ""), highlight=False,
     )
 
 

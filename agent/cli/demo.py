@@ -121,9 +121,10 @@ async def run_demo(settings: Settings, persona_name: str, console: Console) -> D
 
 @contextlib.asynccontextmanager
 async def serve_in_background(app, settings: Settings) -> AsyncIterator[uvicorn.Server]:
-    """Run the app with uvicorn on this event loop until the block exits."""
+    """Run the app with uvicorn on this event loop until the block exits; its start-up (recovery of calls a
+    dead process left open, the alert delivery worker) and shutdown run as under ``carecall serve``."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
     )
     task = asyncio.create_task(server.serve())
     try:

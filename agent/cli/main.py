@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import typer
@@ -46,22 +47,47 @@ def demo(
 
 
 @app.command()
-def serve(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
+def serve(
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    insecure_no_twilio_signature: bool = typer.Option(
+        False, "--insecure-no-twilio-signature",
+        help="Serve on a non-loopback host or a public URL without a Twilio auth token: anyone who reaches "
+        "the server can start media streams and post campaign callbacks. For closed labs only.",
+    ),
+) -> None:
     """Run the agent's server (Twilio webhook ``/twiml`` and media stream ``/ws``)."""
     quiet_logs(verbose)
-    import uvicorn
-
-    from agent.app import create_app
+    settings = Settings()
+    check_exposure(settings, insecure_no_twilio_signature)
+    os.umask(0o077)  # all the server writes (database, recordings, keys, caches) is for its owner only
+    from agent.app import create_app, run_server
     from agent.call.engines import Engines
     from agent.store import CallStore, migrate
 
-    settings = Settings()
     migrate(settings.resolved_database_url)
     with console.status("Loading speech models…"):
         engines = Engines.load(settings, progress=lambda what, s: console.log(f"{what}: {s:.1f}s"))
     store = CallStore(settings.resolved_database_url)
     console.print(f"Listening on http://{settings.host}:{settings.port} (TwiML: {settings.base_url}/twiml)")
-    uvicorn.run(create_app(settings, engines, store), host=settings.host, port=settings.port, log_level="warning")
+    # Start-up (the app's lifespan) closes calls a killed server left open and starts the alert delivery.
+    run_server(create_app(settings, engines, store), settings)
+
+
+def check_exposure(settings: Settings, insecure: bool) -> None:
+    """Stop before anything loads when the server would be open to anyone (``telephony.security``)."""
+    from telephony.security import exposure_problem
+
+    problem = exposure_problem(settings.host, settings.public_url, settings.twilio_auth_token)
+    if problem is None:
+        return
+    if not insecure:
+        console.print(problem, style="red", markup=False, soft_wrap=True)
+        raise typer.Exit(2)
+    console.print(
+        "WARNING: no Twilio signature checks (--insecure-no-twilio-signature): anyone who reaches "
+        f"{settings.base_url} can start media streams and post campaign callbacks.", style="bold red", markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -26,7 +26,15 @@ from agent.dashboard.live import LiveHub, make_hub
 from agent.dashboard.notify import EmailChannel, Notifier, WebhookChannel
 from agent.dashboard.router import router
 from agent.dashboard.users import UserBook
-from agent.dashboard.web import SESSION_MAX_AGE_S, LoginRequired, LoginThrottle, RedisLoginThrottle, make_throttle, secret_key
+from agent.dashboard.web import (
+    SESSION_MAX_AGE_S,
+    LoginRequired,
+    LoginThrottle,
+    RedisLoginThrottle,
+    SecurityHeaders,
+    make_throttle,
+    secret_key,
+)
 from agent.settings import Settings
 from agent.store import AuditLog, CallStore, CampaignLedger, SqlBookingBook, UserStore
 from dialog.clock import SEOUL
@@ -116,6 +124,7 @@ def mount_dashboard(app: FastAPI, settings: Settings, store: CallStore) -> Dashb
         same_site="strict",
         https_only=settings.dashboard_https_only,
     )
+    app.add_middleware(SecurityHeaders, prefix="/dashboard")  # every /dashboard response, redirects included
     app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=HERE / "static"), name="dashboard-static")
 

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from agent.dashboard.campaigns import Progress
 from dialog.flags import severity_rank
 
+_FORMULA_STARTS = frozenset("=+-@\t\r\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
 BASE_COLUMNS = ["이름", "전화번호", "시도 횟수", "최종 상태", "최종 여부", "통화 결과", "최고 위험도", "알림", "미처리 알림 수"]
 
 
@@ -49,9 +52,12 @@ def _cell(value) -> str:
 
 
 def _safe(value) -> str | int:
-    """Neutralise spreadsheet formulas (=, @, or +/- not followed by a number) with a leading apostrophe."""
+    """Neutralise spreadsheet formulas the OWASP way: a text cell starting with = + - @, a tab or a line
+    break gets a leading apostrophe ("+1+HYPERLINK(…)", "-2+3+cmd|…" included). A cell that is nothing but a
+    number ("-5", "+821012345678") cannot run anything and stays as it is, so numbers and phone numbers
+    still read as themselves."""
     if not isinstance(value, str) or not value:
         return value
-    if value[0] in "=@\t\r" or (value[0] in "+-" and not value[1:2].isdigit()):
+    if value[0] in _FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value

@@ -14,11 +14,13 @@ SPEAKER = {"agent": "상담원", "caller": "어르신", "system": "시스템"}
 ATTEMPT_STATUS = {
     "not_scheduled": "예정 없음", "scheduled": "예약됨", "queued": "대기", "dialing": "발신 중", "ringing": "연결 중",
     "in_progress": "통화 중", "completed": "통화 완료", "no_answer": "받지 않음", "busy": "통화 중(거절)",
-    "failed": "실패", "voicemail": "음성사서함", "canceled": "취소됨",
+    "failed": "실패", "voicemail": "음성사서함", "canceled": "취소됨", "unknown": "확인 중(발신 여부 불명)",
 }  # fmt: skip
 OUTCOME = {
     "completed": "완료", "booked": "예약됨", "cancelled": "예약 취소", "changed": "예약 변경", "no_response": "응답 없음",
     "caller_hung_up": "중간에 끊음", "dropped": "연결 끊김", "error": "오류", "max_duration": "시간 초과",
+    "interrupted": "중단됨(서버 장애)", "server_stopped": "중단됨(서버 종료)", "input_refused": "차단됨(입력 한도 초과)",
+    "transferred": "담당자 연결",
 }  # fmt: skip
 ACTION = {
     "flag.resolve": "알림 처리", "call.annotate": "메모", "login": "로그인", "login.failed": "로그인 실패",

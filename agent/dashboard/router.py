@@ -13,8 +13,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from agent.dashboard.calls import recording_file
 from agent.dashboard.export import campaign_csv
 from agent.dashboard.live import sse_stream
-from agent.dashboard.users import ROLES, Account, UserError
-from agent.dashboard.web import check_csrf, csrf_token, current_user, log_in, require_admin
+from agent.dashboard.users import ROLES, Account, UserError, normalize_username
+from agent.dashboard.web import check_csrf, client_address, csrf_token, current_user, log_in, log_out, require_admin
 from agent.store.clock import utcnow
 
 User = Annotated[Account, Depends(current_user)]
@@ -66,25 +66,26 @@ def login(
 ) -> Response:
     check_csrf(request, csrf)
     dash = _state(request)
-    if dash.throttle.blocked(username):
+    username, address = normalize_username(username), client_address(request)
+    attempt = dash.throttle.attempt(username, address)  # counted before the password is checked
+    if attempt is None:
         error = "로그인 실패가 너무 많습니다. 5분 뒤에 다시 시도하세요."
         return _page(request, "login.html", None, status_code=429, next=_safe_next(next), error=error)
     account = dash.users.authenticate(username, password)
     if account is None:
-        dash.throttle.failed(username)
-        dash.audit.add(username, "login.failed", "user", username)
+        dash.audit.add(username, "login.failed", "user", username, address=address)
         error = "사용자 이름 또는 비밀번호가 맞지 않습니다."
         return _page(request, "login.html", None, status_code=401, next=_safe_next(next), error=error)
-    dash.throttle.succeeded(username)
+    dash.throttle.succeeded(attempt)
     log_in(request, account)
-    dash.audit.add(account.username, "login", "user", account.username)
+    dash.audit.add(account.username, "login", "user", account.username, address=address)
     return _back(_safe_next(next))
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    request.session.clear()
+    log_out(request)
     return _back("/dashboard/login")
 
 
@@ -244,7 +245,7 @@ def add_user(
         dash.users.add(username, password, role)
     except UserError as exc:
         return _page(request, "users.html", admin, status_code=422, users=dash.users.all(), roles=ROLES, error=str(exc))
-    dash.audit.add(admin.username, "user.add", "user", username.strip(), role=role)
+    dash.audit.add(admin.username, "user.add", "user", normalize_username(username), role=role)
     return _back("/dashboard/users")
 
 
@@ -254,6 +255,7 @@ def change_user(
 ) -> Response:
     check_csrf(request, csrf)
     dash = _state(request)
+    username = normalize_username(username)
     if action not in {"disable", "enable"}:
         raise HTTPException(404)
     if username == admin.username:

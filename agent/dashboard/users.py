@@ -1,12 +1,17 @@
-"""Dashboard accounts: admin and operator roles, argon2 password hashes (kept by ``agent.store.UserStore``)."""
+"""Dashboard accounts: admin and operator roles, argon2 password hashes, logged-in sessions (kept by
+``agent.store.UserStore``). A username has one form everywhere: ``normalize_username``."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from agent.store import DuplicateUsername, UserRecord, UserStore
+from agent.store import DuplicateUsername, UserRecord, UserStore, utcnow
 
 ROLES = ("admin", "operator")
 MIN_PASSWORD_LENGTH = 8
@@ -31,6 +36,12 @@ class Account:
         return self.role == "admin"
 
 
+def normalize_username(username: str) -> str:
+    """The one form a username is stored, looked up and throttled under: NFKC (full-width letters become
+    plain ones), trimmed, case-folded. "Oper2 ", "ｏｐｅｒ２" and "oper2" are the same account."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -47,7 +58,7 @@ class UserBook:
         self._users = users
 
     def add(self, username: str, password: str, role: str = "operator") -> Account:
-        username = username.strip()
+        username = normalize_username(username)
         _check(username, password, role)
         try:
             return _account(self._users.add(username, hash_password(password), role))
@@ -56,7 +67,7 @@ class UserBook:
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account if the password matches and the account is enabled; rehashes outdated hashes."""
-        user = self._users.get(username.strip())
+        user = self._users.get(normalize_username(username))
         if user is None:
             verify_password(_DUMMY_HASH, password)
             return None
@@ -67,27 +78,51 @@ class UserBook:
         return _account(user)
 
     def get(self, username: str) -> Account | None:
-        user = self._users.get(username)
+        user = self._users.get(normalize_username(username))
         return _account(user) if user else None
 
     def all(self) -> list[Account]:
         return [_account(u) for u in self._users.all()]
 
     def set_password(self, username: str, password: str) -> None:
+        """A new password; every session of the account ends (whoever knew the old one is logged out)."""
+        username = normalize_username(username)
         _check(username, password, "operator")
-        self._change(username, password_hash=hash_password(password))
+        self._change(username, password_hash=hash_password(password), end_sessions=True)
 
     def set_disabled(self, username: str, disabled: bool) -> None:
-        self._change(username, disabled=disabled)
+        self._change(normalize_username(username), disabled=disabled)
 
     def set_role(self, username: str, role: str) -> None:
         if role not in ROLES:
             raise UserError(f"역할은 {', '.join(ROLES)} 중 하나여야 합니다.")
-        self._change(username, role=role)
+        self._change(normalize_username(username), role=role)
 
     def _change(self, username: str, **values) -> None:
         if not self._users.update(username, **values):
             raise UserError(f"사용자 '{username}'이(가) 없습니다.")
+
+    # --- sessions: the cookie carries a random token, the database the token's hash -----------------------
+
+    def start_session(self, account: Account, lifetime: timedelta) -> str:
+        """A new session of ``account``; returns the token for the cookie."""
+        self._users.drop_ended_sessions()
+        token = secrets.token_urlsafe(32)
+        self._users.open_session(account.id, _session_id(token), utcnow() + lifetime)
+        return token
+
+    def session_account(self, token: str) -> Account | None:
+        """The account a session token belongs to, if the session is still live and the account enabled."""
+        user = self._users.session_user(_session_id(token))
+        return _account(user) if user else None
+
+    def end_session(self, token: str) -> None:
+        self._users.revoke_session(_session_id(token))
+
+
+def _session_id(token: str) -> str:
+    """What the database keeps of a token: its hash, so a copy of the database opens no session."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _check(username: str, password: str, role: str) -> None:

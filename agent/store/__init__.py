@@ -8,6 +8,7 @@ Repositories, each over one shared engine, hand out frozen dataclasses and never
 - ``CampaignLedger`` (campaigns.py): campaigns, contacts and dial attempts
 - ``UserStore`` (users.py): dashboard accounts
 - ``AuditLog`` (audit.py): who did what, and when
+- ``AlertOutbox`` (outbox.py): alerts about flags, kept until a channel has taken them
 """
 
 from agent.store.audit import AuditEntry, AuditLog
@@ -17,10 +18,11 @@ from agent.store.campaigns import CampaignLedger, CampaignRecord
 from agent.store.clock import as_aware, utcnow
 from agent.store.engine import Engine, make_engine
 from agent.store.migrate import migrate, schema_differences
+from agent.store.outbox import AlertOutbox, AlertRoute, OutboxEntry
 from agent.store.users import DuplicateUsername, UserRecord, UserStore
 
 __all__ = [
-    "AuditEntry", "AuditLog", "CallRecord", "CallStore", "CampaignLedger", "CampaignRecord", "DuplicateUsername",
-    "Engine", "FlagAlreadyResolved", "FlagRecord", "SqlBookingBook", "TurnRecord", "UserRecord", "UserStore",
+    "AlertOutbox", "AlertRoute", "AuditEntry", "AuditLog", "CallRecord", "CallStore", "CampaignLedger", "CampaignRecord", "DuplicateUsername",
+    "Engine", "FlagAlreadyResolved", "FlagRecord", "OutboxEntry", "SqlBookingBook", "TurnRecord", "UserRecord", "UserStore",
     "as_aware", "make_engine", "migrate", "schema_differences", "utcnow",
 ]  # fmt: skip

@@ -35,6 +35,8 @@ class Call(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recording_path: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(128))  # the process running the call (host:pid:start)
+    taken_over_by: Mapped[str | None] = mapped_column(String(32))  # the person's number the call was handed to
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -75,6 +77,25 @@ class Flag(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     call: Mapped[Call] = relationship(back_populates="flags")
+
+
+class OutboxAlert(Base):
+    """An alert to send on one channel about some of a call's flags; kept until delivered, so a process that
+    dies before sending (or a receiver that is down) delays it, never loses it."""
+
+    __tablename__ = "alert_outbox"
+    __table_args__ = (Index("ix_alert_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))  # webhook | email
+    flag_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # the flags this alert is about
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class BookingRow(Base):
@@ -120,6 +141,7 @@ class Campaign(Base):
     # {"no_answer": {"max_retries": 2, "delay_minutes": 30}, "busy": …, "failed": …, "voicemail": …}
     retry_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     max_concurrent: Mapped[int] = mapped_column(Integer, default=5)
+    handoff_number: Mapped[str | None] = mapped_column(String(32))  # E.164: a caller asking for a person gets it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -174,6 +196,19 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="operator")  # admin | operator
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DashboardSession(Base):
+    """A logged-in browser: the signed cookie carries only its token, the row (keyed by the token's hash)
+    says whether it still counts. Logging out revokes it; a password change or disabling revokes them all."""
+
+    __tablename__ = "dashboard_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):

@@ -1,24 +1,27 @@
 """``CallStore``: the call records: written turn by turn by the live call, read by the dashboard, the
 campaigns and the command line.
 
-Methods are synchronous and short; the call runner calls them through ``asyncio.to_thread``. Every turn
-is committed as it happens, so a process that dies mid-call leaves the transcript so far (and
-``recover_abandoned`` later closes such records as ``dropped``).
+Methods are synchronous and short; the call runner calls them through ``asyncio.to_thread``. Every turn,
+and the answers and flags as they stand after it (``journal``), is committed as it happens, with the alerts
+about new flags in the same transaction (``agent.store.outbox``); so a process that dies mid-call leaves the
+transcript, answers, flags and alerts so far, and ``recover_abandoned`` later closes such records as
+``interrupted``.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from agent.store._models import Call, Flag, Turn
 from agent.store.audit import record_event
+from agent.store.outbox import AlertRoute, enqueue_alerts
 from agent.store.clock import as_aware, utcnow
 from agent.store.engine import make_engine
 
@@ -89,6 +92,8 @@ class CallRecord:
     stats: dict[str, Any]
     recording_path: str | None
     turns: list[TurnRecord] = field(default_factory=list)
+    owner: str | None = None  # the process that runs (or ran) the call
+    taken_over_by: str | None = None  # the number the call was handed to (outcome ``transferred``)
     flags: list[FlagRecord] = field(default_factory=list)
 
     @property
@@ -110,8 +115,13 @@ class CallStore:
         phone_number: str | None = None,
         person_name: str | None = None,
         scenario: str | None = None,
+        call_id: str | None = None,
+        recording_path: str | None = None,
+        owner: str | None = None,
     ) -> str:
-        call_id = str(uuid.uuid4())
+        """Open the record; ``recording_path`` is linked now so a call cut short keeps its recording, ``owner``
+        names the process running it (``recover_abandoned``)."""
+        call_id = call_id or str(uuid.uuid4())
         with self._sessions.begin() as session:
             session.add(
                 Call(
@@ -125,6 +135,8 @@ class CallStore:
                     status="in_progress",
                     answers={},
                     stats={},
+                    recording_path=recording_path,
+                    owner=owner,
                 )
             )
         return call_id
@@ -156,20 +168,41 @@ class CallStore:
             )
         return index
 
-    def add_flags(self, call_id: str, flags: Iterable[RaisedFlag]) -> None:
-        """Store the flags a call raised."""
+    def add_flags(
+        self,
+        call_id: str,
+        flags: Iterable[RaisedFlag],
+        alerts: Sequence[AlertRoute] = (),
+        now: datetime | None = None,
+    ) -> list[str]:
+        """Store the flags a call raised, each rule once per call (a flag already stored is kept as it was),
+        and, in the same transaction, the alerts ``alerts`` asks for about them (due at ``now``). Returns the
+        new rules."""
         with self._sessions.begin() as session:
-            for flag in flags:
-                session.add(
-                    Flag(
-                        call_id=call_id,
-                        rule=flag.rule,
-                        severity=flag.severity,
-                        evidence=flag.evidence or "",
-                        turn_index=flag.turn,
-                        message=flag.message,
-                    )
-                )
+            new = _add_new_flags(session, call_id, flags)
+            enqueue_alerts(session, call_id, alerts, now)
+            return new
+
+    def journal(
+        self,
+        call_id: str,
+        *,
+        answers: dict[str, Any],
+        flags: Iterable[RaisedFlag],
+        alerts: Sequence[AlertRoute] = (),
+        now: datetime | None = None,
+    ) -> list[str]:
+        """The dialog's answers and flags as they stand after a turn, with the alerts about new flags (due at
+        ``now``), in one transaction. Idempotent: the same state journaled twice changes nothing. Returns the
+        new flags' rules."""
+        with self._sessions.begin() as session:
+            call = session.get(Call, call_id)
+            if call is None:
+                raise KeyError(f"no call {call_id}")
+            call.answers = dict(answers)
+            new = _add_new_flags(session, call_id, flags)
+            enqueue_alerts(session, call_id, alerts, now)
+            return new
 
     def finish_call(
         self,
@@ -180,8 +213,10 @@ class CallStore:
         recording_path: str | None = None,
         outcome_detail: str | None = None,
         stats: dict[str, Any] | None = None,
+        taken_over_by: str | None = None,
     ) -> None:
-        """Close the record. Idempotent: a later finish updates fields but keeps the first end time."""
+        """Close the record. Idempotent: a later finish updates fields but keeps the first end time.
+        ``taken_over_by``: the number the call was handed to."""
         with self._sessions.begin() as session:
             call = session.get(Call, call_id)
             if call is None:
@@ -196,6 +231,8 @@ class CallStore:
                 call.stats = dict(stats)
             if recording_path is not None:
                 call.recording_path = recording_path
+            if taken_over_by is not None:
+                call.taken_over_by = taken_over_by
 
     def get_call(self, call_id: str) -> CallRecord | None:
         with self._sessions() as session:
@@ -293,19 +330,64 @@ class CallStore:
                 raise KeyError(call_id)
             record_event(session, username, "call.annotate", "call", call_id, note=note)
 
-    def recover_abandoned(self, older_than: timedelta, now: datetime | None = None) -> list[str]:
-        """Close calls left ``in_progress`` by a process that died (started before ``now - older_than``); their ids."""
-        cutoff = (now or utcnow()) - older_than
+    def recover_abandoned(
+        self,
+        older_than: timedelta,
+        now: datetime | None = None,
+        *,
+        owner_alive: Callable[[str], bool] | None = None,
+        alerts: Sequence[AlertRoute] = (),
+    ) -> list[str]:
+        """Close calls left ``in_progress`` by a process that died: those whose owner ``owner_alive`` says is
+        gone, and any started before ``now - older_than`` (longer than a call can last). Each keeps what was
+        journaled, ends ``interrupted``, and gets the alerts ``alerts`` asks for about flags not alerted yet,
+        in the same transaction. Returns their ids."""
+        now = now or utcnow()
+        cutoff = now - older_than
         with self._sessions.begin() as session:
-            stale = session.scalars(
-                select(Call).where(Call.status == "in_progress", Call.started_at < cutoff)
-            ).all()
+            open_calls = session.scalars(select(Call).where(Call.status == "in_progress")).all()
+            stale = [
+                call for call in open_calls
+                if as_aware(call.started_at) < as_aware(cutoff)
+                or (call.owner is not None and owner_alive is not None and not owner_alive(call.owner))
+            ]  # fmt: skip
             for call in stale:
                 call.status = "ended"
-                call.ended_at = utcnow()
-                call.outcome = "dropped"
+                call.ended_at = now
+                call.outcome = "interrupted"
                 call.outcome_detail = "the server stopped before the call finished"
+                enqueue_alerts(session, call.id, alerts, now)
             return [call.id for call in stale]
+
+    def link_recording(self, call_id: str, recording_path: str | None) -> None:
+        """Point the record at its recording (or at none, when the file is gone)."""
+        with self._sessions.begin() as session:
+            call = session.get(Call, call_id)
+            if call is None:
+                raise KeyError(f"no call {call_id}")
+            call.recording_path = recording_path
+
+
+def _add_new_flags(session: Session, call_id: str, flags: Iterable[RaisedFlag]) -> list[str]:
+    """Add the flags whose rule the call has not stored yet; the new rules."""
+    stored = set(session.scalars(select(Flag.rule).where(Flag.call_id == call_id)))
+    new: list[str] = []
+    for flag in flags:
+        if flag.rule in stored:
+            continue
+        stored.add(flag.rule)
+        new.append(flag.rule)
+        session.add(
+            Flag(
+                call_id=call_id,
+                rule=flag.rule,
+                severity=flag.severity,
+                evidence=flag.evidence or "",
+                turn_index=flag.turn,
+                message=flag.message,
+            )
+        )
+    return new
 
 
 def flag_record(flag: Flag) -> FlagRecord:
@@ -341,6 +423,8 @@ def call_record(call: Call, with_turns: bool = True, flags: list[FlagRecord] | N
         answers=dict(call.answers or {}),
         stats=dict(call.stats or {}),
         recording_path=call.recording_path,
+        owner=call.owner,
+        taken_over_by=call.taken_over_by,
         turns=[
             TurnRecord(t.index, t.speaker, t.text, t.start_ms, t.end_ms, t.state, t.latency_ms)
             for t in call.turns

@@ -26,7 +26,9 @@ from agent.store.clock import as_aware, utcnow
 # An attempt's life: scheduled → queued → dialing → ringing → in_progress → one of ENDED.
 WAITING = ("scheduled", "queued")
 ACTIVE = ("dialing", "ringing", "in_progress")
-ENDED = ("completed", "no_answer", "busy", "failed", "voicemail", "canceled")
+# unknown: the network may or may not have placed the call (a timeout after the request was sent); the contact
+# is not dialled again before a lookup shows no call was made (agent.campaigns.dialer).
+ENDED = ("completed", "no_answer", "busy", "failed", "voicemail", "canceled", "unknown")
 CAMPAIGN_STATES = ("draft", "running", "paused", "finished")
 
 
@@ -45,6 +47,7 @@ class CampaignRecord:
     recurrence: str = "once"  # once | daily
     retry_policy: dict[str, Any] = field(default_factory=dict)  # {"no_answer": {"max_retries", "delay_minutes"}, …}
     max_concurrent: int = 5
+    handoff_number: str | None = None  # E.164: where a caller asking for a person is put through
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -109,6 +112,7 @@ class Claim:
     notes: str
     scenario: str
     call_sid: str | None = None
+    handoff_number: str | None = None  # the campaign's on-call number
 
 
 @dataclass(frozen=True)
@@ -162,13 +166,13 @@ class CampaignLedger:
 
     def add_campaign(
         self, *, name: str, scenario: str, timezone: str, calling_hours: dict[str, Any], start_date: date | None,
-        recurrence: str, retry_policy: dict[str, Any], max_concurrent: int,
+        recurrence: str, retry_policy: dict[str, Any], max_concurrent: int, handoff_number: str | None = None,
     ) -> CampaignRecord:
         """A new draft campaign."""
         row = Campaign(
             id=str(uuid.uuid4()), name=name, scenario=scenario, status="draft", timezone=timezone,
             calling_hours=calling_hours, start_date=start_date, recurrence=recurrence, retry_policy=retry_policy,
-            max_concurrent=max_concurrent,
+            max_concurrent=max_concurrent, handoff_number=handoff_number,
         )  # fmt: skip
         with self._sessions.begin() as session:
             session.add(row)
@@ -359,7 +363,8 @@ class CampaignLedger:
             if not won:
                 return None
             return Claim(attempt.id, campaign.id, contact.id, attempt.attempt_no, attempt.round_date,
-                         contact.name, contact.phone, contact.notes or "", campaign.scenario, call_sid)  # fmt: skip
+                         contact.name, contact.phone, contact.notes or "", campaign.scenario, call_sid,
+                         handoff_number=campaign.handoff_number)  # fmt: skip
 
     def set_call_sid(self, attempt_id: str, call_sid: str) -> None:
         with self._sessions.begin() as session:
@@ -474,7 +479,7 @@ def _campaign(row: Campaign) -> CampaignRecord:
         id=row.id, name=row.name, scenario=row.scenario, status=row.status, timezone=row.timezone,
         calling_hours=dict(row.calling_hours or {}), start_date=row.start_date, recurrence=row.recurrence,
         retry_policy=dict(row.retry_policy or {}), max_concurrent=row.max_concurrent,
-        created_at=as_aware(row.created_at), updated_at=as_aware(row.updated_at),
+        handoff_number=row.handoff_number, created_at=as_aware(row.created_at), updated_at=as_aware(row.updated_at),
     )  # fmt: skip
 
 

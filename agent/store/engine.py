@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -11,9 +13,14 @@ __all__ = ["Engine", "make_engine"]
 
 
 def make_engine(database_url: str) -> Engine:
-    """An engine with SQLite made safe for a server (WAL, busy timeout, foreign keys, parent dir)."""
+    """An engine with SQLite made safe for a server (WAL, busy timeout, foreign keys, parent dir; a new
+    database file is owner-only, 0600 in a 0700 folder, and SQLite gives its -wal/-shm files the same mode)."""
     if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
-        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database_url.removeprefix("sqlite:///"))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            with contextlib.suppress(FileExistsError):  # another process made it a moment ago
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     engine = create_engine(database_url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
 

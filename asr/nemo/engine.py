@@ -24,7 +24,7 @@ from asr.base import StreamSession, Transcript
 from asr.nemo.loading import ModelInfo, load_streaming_model
 
 if TYPE_CHECKING:
-    from asr.nemo.session import StreamingSession
+    from asr.nemo.session import ChunkGeometry, StreamingSession
 
 PACKET_S = 0.02
 
@@ -55,6 +55,7 @@ class NemoStreamingRecognizer:
         self.itn = itn
         self._model: Any = None
         self.info: ModelInfo | None = None
+        self.geometry: ChunkGeometry | None = None  # the chunk sizes, fixed at load (see ChunkGeometry)
         self._lock = threading.Lock()
         self._step_lock = threading.Lock()  # one NeMo streaming step at a time per model (see TorchStepper)
 
@@ -84,9 +85,13 @@ class NemoStreamingRecognizer:
 
                 # One intra-op thread per stream: more threads stalled the 20 ms loop on a 2-core CPU.
                 torch.set_num_threads(self.threads)
-            self._model, self.info = load_streaming_model(
+            from asr.nemo.session import ChunkGeometry
+
+            model, info = load_streaming_model(
                 self.model_path, device=self.device, decoder=self.decoder, chunk_ms=self.chunk_ms
             )
+            self.geometry = ChunkGeometry.of(model.encoder)  # before any stream can step
+            self._model, self.info = model, info
 
     def _stepper(self) -> Any:
         from asr.nemo.session import TorchStepper
@@ -99,10 +104,8 @@ class NemoStreamingRecognizer:
         from asr.nemo.session import ChunkPlanner, StreamingSession
 
         self.load()
-        encoder = self.model.encoder
-        sampling = encoder.pre_encode.get_sampling_frames() if hasattr(encoder.pre_encode, "get_sampling_frames") else None
         features = IncrementalFeatures(self.model.preprocessor, self.device, self._step_lock)
-        planner = ChunkPlanner(encoder.streaming_cfg, sampling, int(encoder._feat_in))
+        planner = ChunkPlanner(self.geometry, int(self.model.encoder._feat_in))
         return StreamingSession(features, planner, self._stepper(), self.sample_rate, input_rate or self.sample_rate)
 
     def postprocess(self, text: str) -> str:

@@ -166,8 +166,7 @@ class NemoOnnxRecognizer(NemoStreamingRecognizer):
         return session
 
     def _stepper(self) -> Any:
-        cfg = self.model.encoder.streaming_cfg
-        first_pad = int(cfg.drop_extra_pre_encoded) * self.info.subsampling
+        first_pad = self.geometry.drop_extra_pre_encoded * self.info.subsampling
         return OnnxStepper(self._ort, self._initial, len(self.info.vocabulary), self._decode_ids,
                            self._first_ort, first_pad)
 

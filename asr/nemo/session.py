@@ -32,12 +32,47 @@ class Chunk:
     drop_extra_pre_encoded: int
 
 
+@dataclass(frozen=True)
+class ChunkGeometry:
+    """The encoder's streaming chunk sizes, copied once when the model is loaded.
+
+    NeMo's ``cache_aware_stream_step`` rewrites the shared ``encoder.streaming_cfg.drop_extra_pre_encoded``
+    for the duration of every step (0 on a stream's first chunk). A planner that read the live config could
+    see another call's temporary value and cut its own chunk with the wrong drop: the encoder then kept
+    frames it had already seen and the transcript repeated a syllable ("금요일로 로"). Each pair is (first
+    chunk, later chunks).
+    """
+
+    chunk_size: tuple[int, int]
+    shift_size: tuple[int, int]
+    pre_encode_cache_size: tuple[int, int]
+    drop_extra_pre_encoded: int
+    sampling_frames: tuple[int, int] | None
+
+    @classmethod
+    def of(cls, encoder: Any) -> ChunkGeometry:
+        """Read from a loaded encoder while no stream is stepping (``NemoStreamingRecognizer.load``)."""
+        cfg = encoder.streaming_cfg
+        pre = encoder.pre_encode
+        sampling = pre.get_sampling_frames() if hasattr(pre, "get_sampling_frames") else None
+        return cls(
+            chunk_size=_pair(cfg.chunk_size),
+            shift_size=_pair(cfg.shift_size),
+            pre_encode_cache_size=_pair(cfg.pre_encode_cache_size),
+            drop_extra_pre_encoded=int(cfg.drop_extra_pre_encoded),
+            sampling_frames=None if sampling is None else _pair(sampling),
+        )
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (_first(value), _rest(value))
+
+
 class ChunkPlanner:
     """Cuts a growing feature sequence into the encoder's streaming chunks."""
 
-    def __init__(self, streaming_cfg: Any, sampling_frames: Any, n_mels: int):
-        self.cfg = streaming_cfg
-        self.sampling_frames = sampling_frames
+    def __init__(self, geometry: ChunkGeometry, n_mels: int):
+        self.geometry = geometry
         self.n_mels = n_mels
         self.reset()
 
@@ -56,20 +91,20 @@ class ChunkPlanner:
     def chunks(self, final: bool = False) -> list[Chunk]:
         """Every chunk that is complete now (``final``: also the incomplete tail)."""
         out: list[Chunk] = []
+        g = self.geometry
         while True:
             first = self._steps == 0
-            size = _first(self.cfg.chunk_size) if first else _rest(self.cfg.chunk_size)
-            shift = _first(self.cfg.shift_size) if first else _rest(self.cfg.shift_size)
+            at = 0 if first else 1
+            size, shift = g.chunk_size[at], g.shift_size[at]
             available = self._total - self._idx
             if available <= 0 or (available < size and not final):
                 break
-            min_frames = _first(self.sampling_frames) if first else _rest(self.sampling_frames or 1)
-            if self.sampling_frames is not None and min(available, size) < min_frames:
+            if g.sampling_frames is not None and min(available, size) < g.sampling_frames[at]:
                 break
             if first:
-                context = np.zeros((self.n_mels, _first(self.cfg.pre_encode_cache_size)), np.float32)
+                context = np.zeros((self.n_mels, g.pre_encode_cache_size[0]), np.float32)
             else:
-                want = _rest(self.cfg.pre_encode_cache_size)
+                want = g.pre_encode_cache_size[1]
                 lo = max(self._idx - want, 0)
                 context = self._slice(lo, self._idx)
                 if context.shape[1] < want:
@@ -80,7 +115,7 @@ class ChunkPlanner:
             self._idx += shift
             self._steps += 1
             last = final and self._idx >= self._total
-            drop = 0 if first else int(self.cfg.drop_extra_pre_encoded)
+            drop = 0 if first else g.drop_extra_pre_encoded
             out.append(Chunk(feats, feats.shape[1], first, last, drop))
             self._trim()
         return out
@@ -89,7 +124,7 @@ class ChunkPlanner:
         return self._feats[:, lo - self._feats_start:hi - self._feats_start]
 
     def _trim(self) -> None:
-        keep_from = max(self._idx - _rest(self.cfg.pre_encode_cache_size), 0)
+        keep_from = max(self._idx - self.geometry.pre_encode_cache_size[1], 0)
         if keep_from > self._feats_start:
             self._feats = self._feats[:, keep_from - self._feats_start:]
             self._feats_start = keep_from

@@ -5,7 +5,10 @@ It does what Twilio does for a call: (``dial``) fetch TwiML from the agent's web
 mu-law paced in real time (silence ``0xFF`` when the callee is quiet); it "plays" the agent's audio on
 its own clock, echoes each ``mark`` when playback reaches it and honours ``clear`` (drops buffered audio,
 returns pending marks at once). On top of that it plays a persona: after the mark for question S has
-played and the line has been quiet a moment, the callee answers S in speech.
+played and the line has been quiet a moment, the callee answers S in speech (and presses the persona's keys
+for S). When the agent redirects the live call through Twilio's REST API (``redirect``, called by the fake
+REST API in ``telephony.simulator.twilio_api``), the stream ends as Twilio ends it (``stop``, then close) and
+the call records the TwiML and the number it was put through to.
 
 It measures what a caller experiences on the wire: ``start`` → first agent audio (greeting latency),
 and per agent turn the end of the callee's speech (last voiced frame sent) → first voiced agent audio
@@ -65,6 +68,8 @@ class SimulatedCall:
     marks_echoed: list[str] = field(default_factory=list)  # echoed after playback (or at a clear)
     answered: list[tuple[str, str]] = field(default_factory=list)  # (state, text) the callee said
     server_hung_up: bool = False
+    redirect_twiml: str | None = None  # TwiML the call was updated with through the REST API
+    transferred_to: str | None = None  # the number that TwiML's <Dial> put the call through to
     caller_hung_up: bool = False
     timed_out: bool = False
     close_code: int | None = None
@@ -219,12 +224,15 @@ class PhoneSimulator:
         self._barged_into: str | None = None
         self._hang_up_at: float | None = None
         self._closing = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._redirected = False  # set (in the loop) when the call's TwiML was replaced: the stream ends
 
     # --- public ----------------------------------------------------------------------------------------
 
     async def run(self) -> SimulatedCall:
         """Dial, talk until the server closes the socket, the persona hangs up or ``max_duration_s``."""
         await asyncio.to_thread(self._render_all)
+        self._loop = asyncio.get_running_loop()
         started = time.monotonic()
         try:
             async with websockets.connect(self.ws_url, max_size=None, open_timeout=10) as ws:
@@ -261,6 +269,28 @@ class PhoneSimulator:
                 self.call.write_wav(self.record_path)
         return self.call
 
+    def press(self, digits: str) -> None:
+        """Press keys now (sent as Twilio ``dtmf`` messages before the next media frame)."""
+        for digit in digits:
+            self._dtmf.append(digit)
+            self._emit("callee", "dtmf", digit)
+
+    def redirect(self, twiml: str) -> None:
+        """The call's TwiML was replaced through the REST API (thread-safe: the fake API calls it from its
+        own thread). A ``<Dial>`` puts the call through to its number; the media stream ends either way."""
+        if self._loop is None:
+            raise RuntimeError("the call has not started")
+        self._loop.call_soon_threadsafe(self._on_redirect, twiml)
+
+    def _on_redirect(self, twiml: str) -> None:
+        self.call.redirect_twiml = twiml
+        dial = ET.fromstring(twiml).find("./Dial")
+        if dial is not None:
+            number = (dial.text or "").strip() or next((n.text or "").strip() for n in dial.findall("Number"))
+            self.call.transferred_to = number
+        self._redirected = True
+        self._emit("line", "redirected", data={"twiml": twiml, "transferred_to": self.call.transferred_to})
+
     # --- the callee's line out ------------------------------------------------------------------------
 
     async def _send(self, ws) -> None:
@@ -270,6 +300,9 @@ class PhoneSimulator:
         next_at = self._t0
         while True:
             now = time.monotonic()
+            if self._redirected:  # Twilio leaves <Connect><Stream> for the new TwiML: stop, then close
+                await self._hang_up(ws, "stop")
+                return
             if now - self._t0 > self.max_duration_s:
                 self.call.timed_out = True
                 self._emit("line", "timeout")

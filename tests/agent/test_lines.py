@@ -9,6 +9,7 @@ lines:
   - number: "02-555-0100"
     name: 한빛식당 예약
     scenario: reservation
+    handoff_number: "02-555-0199"
     venue: {id: hanbit, name: 한빛식당, hours: {mon: closed, tue: "11:30-21:30"}, seats: 12, max_party: 6}
   - number: "+82 31 555 0200"
     scenario: care_call
@@ -30,6 +31,8 @@ def test_a_dialled_number_finds_its_line_in_any_format(tmp_path):
         assert line.venue.id == "hanbit" and line.venue.seats == 12 and line.name == "한빛식당 예약"
     care = lines.find("031-555-0200")
     assert care.scenario == "care_call" and care.venue is None and care.name == "+82315550200"
+    assert lines.find("02-555-0100").handoff_number == "+8225550199"  # the line's on-call person
+    assert care.handoff_number is None  # the server's default applies
 
 
 def test_unknown_or_unreadable_numbers_have_no_line(tmp_path):
@@ -53,6 +56,8 @@ def test_unknown_or_unreadable_numbers_have_no_line(tmp_path):
          ["two lines", "+8225550100"]),  # fmt: skip
         ("lines: [\n", ["invalid YAML"]),
         ("lines:\n  - {number: '02-555-0100', scenario: care_call, colour: red}\n", ["lines.0.colour"]),
+        ("lines:\n  - {number: '02-555-0100', scenario: care_call, handoff_number: '119'}\n",
+         ["lines.0.handoff_number", "not a phone number"]),  # fmt: skip
     ],
 )
 def test_a_broken_lines_file_names_the_file_and_the_entry(tmp_path, text, names):

@@ -30,15 +30,15 @@ def test_transitions_are_checked(database_url):
     service = CampaignService(database_url)
     empty = service.create("빈 캠페인")
     with pytest.raises(CampaignError, match="no contacts"):
-        service.start(empty.id)
+        service.start(empty.id, now=WEDNESDAY_NOON)
     with pytest.raises(CampaignError, match="max_concurrent"):
         service.create("x", max_concurrent=0)
     campaign = make(service)
     with pytest.raises(CampaignError, match="cannot go to running"):
         service.resume(campaign.id)
-    assert service.start(campaign.id[:8]).status == "running"  # an id prefix is enough
+    assert service.start(campaign.id[:8], now=WEDNESDAY_NOON).status == "running"  # an id prefix is enough
     with pytest.raises(CampaignError, match="only a draft"):
-        service.start(campaign.id)
+        service.start(campaign.id, now=WEDNESDAY_NOON)
     assert service.pause("안부").status == "paused"  # or the name
     assert service.resume(campaign.id).status == "running"
     with pytest.raises(CampaignError, match="no campaign"):
@@ -66,9 +66,9 @@ def test_calling_hours_decide_when_attempts_fall_due(database_url):
 def test_only_one_claim_of_an_attempt_wins(database_url):
     service = CampaignService(database_url)
     campaign = make(service, n=1)
-    service.start(campaign.id)
-    service.plan_rounds()
-    [job] = service.take_due()
+    service.start(campaign.id, now=WEDNESDAY_NOON)
+    service.plan_rounds(now=WEDNESDAY_NOON)
+    [job] = service.take_due(now=WEDNESDAY_NOON)
     with ThreadPoolExecutor(8) as pool:
         claims = list(pool.map(lambda i: service.claim(job.attempt_id, f"dialer-{i}", f"SIM{i}"), range(8)))
     winners = [c for c in claims if c is not None]
@@ -80,9 +80,9 @@ def test_only_one_claim_of_an_attempt_wins(database_url):
 def test_a_paused_campaign_hands_its_queued_attempt_back(database_url):
     service = CampaignService(database_url)
     campaign = make(service, n=1)
-    service.start(campaign.id)
-    service.plan_rounds()
-    [job] = service.take_due()
+    service.start(campaign.id, now=WEDNESDAY_NOON)
+    service.plan_rounds(now=WEDNESDAY_NOON)
+    [job] = service.take_due(now=WEDNESDAY_NOON)
     service.pause(campaign.id)
     assert service.claim(job.attempt_id, "d") is None
     assert attempts(service, campaign.id)[0].status == "scheduled"
@@ -99,12 +99,12 @@ def test_retries_follow_the_policy_and_the_hours_and_only_the_first_report_count
     first = service.finish(job.attempt_id, "no_answer", now=late)
     assert first.recorded and not first.final
     assert first.retry_at == datetime(2026, 11, 26, 10, 0, tzinfo=SEOUL)  # 18:20 is closed: next morning
-    assert not service.finish(job.attempt_id, "completed").recorded  # a late second report changes nothing
+    assert not service.finish(job.attempt_id, "completed", now=late).recorded  # a late second report changes nothing
     second = attempts(service, campaign.id)[1]
     assert (second.attempt_no, second.status) == (2, "scheduled")
     [job2] = service.take_due(now=datetime(2026, 11, 26, 10, 1, tzinfo=SEOUL))
     service.claim(job2.attempt_id, "d")
-    assert service.finish(job2.attempt_id, "no_answer").final  # budget spent
+    assert service.finish(job2.attempt_id, "no_answer", now=datetime(2026, 11, 26, 10, 2, tzinfo=SEOUL)).final
     assert service.finish_campaigns() == [campaign.id]
 
 
@@ -112,7 +112,7 @@ def test_daily_rounds_start_each_calling_day_and_keep_retries_within_the_day(dat
     service = CampaignService(database_url)
     campaign = make(service, n=2, recurrence="daily", start_date=date(2026, 11, 25),
                     retry_policy={"busy": {"max_retries": 3, "delay_minutes": 60}})
-    service.start(campaign.id)
+    service.start(campaign.id, now=datetime(2026, 11, 24, 9, 0, tzinfo=SEOUL))
     assert service.plan_rounds(now=datetime(2026, 11, 24, 12, 0, tzinfo=SEOUL)) == 0  # before the start date
     assert service.plan_rounds(now=WEDNESDAY_NOON) == 2
     assert service.plan_rounds(now=datetime(2026, 11, 25, 19, 0, tzinfo=SEOUL)) == 0

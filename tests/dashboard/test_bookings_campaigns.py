@@ -91,3 +91,32 @@ def test_a_cell_starting_with_a_formula_is_neutralised():
     rows = list(csv.reader(io.StringIO(campaign_csv(Progress(CampaignRecord(id="c", name="c"), [contact])).lstrip("\ufeff"))))
     assert rows[1][0] == "'=cmd|' /C calc'!A0" and rows[1][1] == "+821000000000"
     assert rows[1][-2:] == ["-5", "'@SUM(1)"]
+
+
+def test_formulas_hidden_behind_a_sign_are_neutralised_and_plain_numbers_kept():
+    """OWASP CSV injection: = + - @ tab CR at the start make a text cell a formula; a cell that is only a
+    number (a negative count, an E.164 phone number) stays a number."""
+    from agent.dashboard.campaigns import ContactResult, Progress
+    from agent.dashboard.export import campaign_csv
+
+    answers = {
+        "a": '+1+HYPERLINK("http://evil.example","클릭")',
+        "b": "-2+3+cmd|' /C calc'!A0",
+        "c": "\t=1+1",
+        "d": "\r=1+1",
+        "e": "-12.5",
+        "f": "+5",
+        "g": "-",
+        "h": "5-3",
+        "i": "-1e3",
+    }
+    contact = ContactResult(1, "@SUM(A1)", "+821000000000", answers=answers)
+    text = campaign_csv(Progress(CampaignRecord(id="c", name="c"), [contact])).lstrip("\ufeff")
+    header, row = list(csv.reader(io.StringIO(text)))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["이름"] == "'@SUM(A1)" and cells["전화번호"] == "+821000000000"
+    assert cells["답변:a"] == "'" + answers["a"]
+    assert cells["답변:b"] == "'" + answers["b"]
+    assert cells["답변:c"] == "'\t=1+1" and cells["답변:d"] == "'\r=1+1"
+    assert (cells["답변:e"], cells["답변:f"], cells["답변:h"]) == ("-12.5", "+5", "5-3")
+    assert cells["답변:g"] == "'-" and cells["답변:i"] == "'-1e3"  # not a plain number: treated as text

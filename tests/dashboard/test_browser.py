@@ -89,11 +89,22 @@ def _log_in(page, site, username="minjun"):
     page.wait_for_url("**/dashboard/queue")
 
 
+def _wait_until(page, expression: str, timeout_s: float) -> None:
+    """Poll ``expression`` from outside the page: the dashboard's Content-Security-Policy forbids the
+    string evaluation ``page.wait_for_function`` does inside it."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
+        page.wait_for_timeout(50)
+
+
 def test_operator_logs_in_plays_a_flagged_call_and_resolves_it(browser, site, shots):
     seed_call(site.store, site.settings, name="박순자", phone="+821030000001", flags=[("meal_skipped", "low", "입맛이 없어요", 1)])
     call_id = seed_call(site.store, site.settings, name="정영자", phone="+821030000002",
                         flags=[("fall", "high", "어제 넘어져서 무릎이 아파요.", 3)])  # fmt: skip
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+    blocked = []  # what the Content-Security-Policy refused: nothing the pages need
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(f"{site.url}/dashboard/login")
     page.screenshot(path=shots / "login.png")
     _log_in(page, site)
@@ -106,11 +117,11 @@ def test_operator_logs_in_plays_a_flagged_call_and_resolves_it(browser, site, sh
     page.wait_for_url(f"**/dashboard/calls/{call_id}")
     assert page.locator("#turn-3.flagged").inner_text().find("넘어져서") >= 0
     page.evaluate("async () => { const a = document.getElementById('recording'); a.muted = true; await a.play(); }")
-    page.wait_for_function("document.getElementById('recording').currentTime > 0.3", timeout=10_000)
+    _wait_until(page, "document.getElementById('recording').currentTime > 0.3", timeout_s=10)
     assert page.evaluate("document.getElementById('recording').readyState") >= 2
     page.evaluate("document.getElementById('recording').pause()")
     page.locator(".turn .at").nth(3).click()  # a turn's time seeks the recording
-    page.wait_for_function("document.getElementById('recording').currentTime >= 7.5", timeout=5_000)
+    _wait_until(page, "document.getElementById('recording').currentTime >= 7.5", timeout_s=5)
     page.evaluate("document.getElementById('recording').pause()")
     page.screenshot(path=shots / "call.png", full_page=True)
 
@@ -123,6 +134,7 @@ def test_operator_logs_in_plays_a_flagged_call_and_resolves_it(browser, site, sh
 
     page.get_by_role("link", name="확인 대기").first.click()
     assert page.locator("#queue tbody tr").count() == 1 and "정영자" not in page.locator("#queue").inner_text()
+    assert blocked == []
 
 
 def test_bookings_page_follows_reservation_calls_and_live_calls_appear_without_reload(browser, site, shots):

@@ -29,7 +29,11 @@ def test_migrated_schema_matches_the_models(database_url):
         version = conn.execute(sa.text("select version_num from alembic_version")).scalar()
     engine.dispose()
     assert diffs == []
-    assert version == "0003"
+    from alembic.script import ScriptDirectory
+
+    from agent.store.migrate import alembic_config
+
+    assert version == ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
 
 
 def test_full_call_lifecycle(database_url):
@@ -95,6 +99,6 @@ def test_recover_abandoned_closes_only_stale_calls(sqlite_url):
     # "now" is the fresh call's start, so the cut-off falls between the two calls however slow the box is.
     recovered = store.recover_abandoned(older_than=timedelta(seconds=0.03), now=store.get_call(fresh).started_at)
     assert recovered == [stale]
-    assert store.get_call(stale).outcome == "dropped"
+    assert store.get_call(stale).outcome == "interrupted"
     assert store.get_call(fresh).status == "in_progress"
     assert store.get_call(finished).outcome == "completed"
