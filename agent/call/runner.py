@@ -39,7 +39,7 @@ from agent.settings import Settings
 from agent.call.speech_services import SynthesizerTTSService
 from agent.call.streaming_stt import make_stt_service
 from agent.call.turn_taking import PauseListener, PauseReportingVAD, SmartTurnModels, user_turn_params
-from agent.store import AlertRoute, CallStore, SqlBookingBook
+from agent.store import AlertRoute, CallStore, SqlBookingBook, database_unreachable
 from dialog import DialogSession, Flag, Reply
 from dialog.clock import SEOUL
 from telephony.limits import MediaSocket
@@ -55,6 +55,10 @@ class CallJournal:
     Writes go through one queue drained by one task, so turns keep their order; a store error is logged
     and never reaches the pipeline. Flags are stored with the alerts ``alerts`` asks for in the same
     transaction; ``on_new_flags`` hears the rules of flags stored for the first time.
+
+    While the database is unreachable (a restart), a write is tried again and the writes behind it wait, so
+    nothing is lost and the order holds; once the call is over (``flush``) they keep trying for
+    ``retry_after_end_s``, and so does the closing write made through ``safe``.
     """
 
     def __init__(
@@ -63,11 +67,14 @@ class CallJournal:
         call_id: str,
         alerts: Sequence[AlertRoute] = (),
         on_new_flags: Callable[[list[str]], Awaitable[None]] | None = None,
+        retry_after_end_s: float = 60.0,
     ):
         self.store = store
         self.call_id = call_id
         self.alerts = tuple(alerts)
         self.on_new_flags = on_new_flags
+        self.retry_after_end_s = retry_after_end_s
+        self._give_up_at: float | None = None  # set by flush; until then a write waits for the database
         self.t0 = time.monotonic()
         self._queue: asyncio.Queue[tuple[Callable[..., Any], tuple, dict] | None] = asyncio.Queue()
         self._writer = asyncio.create_task(self._drain())
@@ -87,13 +94,14 @@ class CallJournal:
 
     async def flush(self) -> None:
         """Wait until every queued write is done; the journal takes no more writes afterwards."""
+        self._give_up_at = time.monotonic() + self.retry_after_end_s
         self._queue.put_nowait(None)
         await self._writer
 
     async def _drain(self) -> None:
         while (item := await self._queue.get()) is not None:
             fn, args, kwargs = item
-            result = await self.safe(fn, *args, **kwargs)
+            result = await self._write(fn, *args, **kwargs)
             if fn == self.store.journal and result and self.on_new_flags is not None:
                 try:
                     await self.on_new_flags(list(result))
@@ -101,11 +109,28 @@ class CallJournal:
                     logger.exception(f"new-flag listener failed for call {self.call_id}")
 
     async def safe(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await asyncio.to_thread(fn, *args, **kwargs)
-        except Exception:
-            logger.exception(f"store write failed for call {self.call_id}")
-            return None
+        """One store call now; after ``flush``, tried again while the database is unreachable."""
+        if self._give_up_at is None:
+            try:
+                return await asyncio.to_thread(fn, *args, **kwargs)
+            except Exception:
+                logger.exception(f"store write failed for call {self.call_id}")
+                return None
+        return await self._write(fn, *args, **kwargs)
+
+    async def _write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        pause = 0.1
+        while True:
+            try:
+                return await asyncio.to_thread(fn, *args, **kwargs)
+            except Exception as exc:
+                if not database_unreachable(exc) or (self._give_up_at is not None
+                                                     and time.monotonic() + pause > self._give_up_at):
+                    logger.exception(f"store write failed for call {self.call_id}")
+                    return None
+                logger.warning(f"store unreachable for call {self.call_id} ({type(exc).__name__}); trying again")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
 
 def _inbound(params: dict[str, str]) -> bool:

@@ -4,6 +4,9 @@ database (only one claim of an attempt can ever succeed), places the call and re
 A job is acknowledged only once its attempt's end is recorded, so a dialer that dies leaves its jobs
 pending; another dialer reclaims them (XAUTOCLAIM) and, for a call that was already live, finds out how
 it ended instead of dialing it again.
+
+Redis may restart under it: a failed read is tried again after a pause, and a job whose end could not be
+acknowledged stays pending until a dialer reclaims it and finds it already ended.
 """
 
 from __future__ import annotations
@@ -58,12 +61,19 @@ class Dialer:
                                        return_when=asyncio.FIRST_COMPLETED)
                     continue
                 deliveries: list[Delivery] = []
-                if time.monotonic() >= next_reclaim:
-                    next_reclaim = time.monotonic() + cfg.lease_ms / 2000
-                    deliveries = await self.queue.reclaim(cfg.name, cfg.lease_ms, free)
-                    deliveries = [d for d in deliveries if d.message_id not in self._inflight]
-                if not deliveries:
-                    deliveries = await self.queue.read(cfg.name, free, cfg.block_ms)
+                try:
+                    if time.monotonic() >= next_reclaim:
+                        next_reclaim = time.monotonic() + cfg.lease_ms / 2000
+                        deliveries = await self.queue.reclaim(cfg.name, cfg.lease_ms, free)
+                        deliveries = [d for d in deliveries if d.message_id not in self._inflight]
+                    if not deliveries:
+                        deliveries = await self.queue.read(cfg.name, free, cfg.block_ms)
+                except Exception as exc:  # the queue is unreachable (Redis restarting): the jobs wait there
+                    logger.warning(f"dialer {cfg.name}: job queue unreachable ({type(exc).__name__}: {exc}); "
+                                   "trying again")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), cfg.block_ms / 1000)
+                    continue
                 for delivery in deliveries:
                     task = asyncio.create_task(self._handle(delivery))
                     self._inflight[delivery.message_id] = (task, delivery.job.attempt_id, {})
@@ -138,7 +148,10 @@ class Dialer:
                     outcome = Outcome("failed", None, f"{type(exc).__name__}: {exc}")
             await self._record(delivery, outcome)
         finally:
-            await self.slots.release(job.attempt_id, caps)
+            try:
+                await self.slots.release(job.attempt_id, caps)
+            except Exception:  # the leases run out by themselves
+                logger.warning(f"dialer {cfg.name}: releasing the slots of {job.attempt_id} failed; they expire")
 
     async def _reconcile(self, claim: Claim) -> Outcome | None:
         """When the contact's previous attempt ended ``unknown``, look its call up first: an outcome when the

@@ -12,7 +12,9 @@ a slow but living dialer is left alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -73,13 +75,28 @@ class RedisJobQueue:
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
         await self._group()
-        reply = await self.redis.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms)
+        with self._group_kept():
+            reply = await self.redis.xreadgroup(GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms)
         return [d for _, messages in reply or [] for d in _deliveries(messages)]
 
     async def reclaim(self, consumer: str, min_idle_ms: int, count: int) -> list[Delivery]:
         await self._group()
-        _next, messages, *_ = await self.redis.xautoclaim(self.stream, GROUP, consumer, min_idle_ms, "0-0", count=count)
+        with self._group_kept():
+            _next, messages, *_ = await self.redis.xautoclaim(self.stream, GROUP, consumer, min_idle_ms, "0-0",
+                                                              count=count)
         return list(_deliveries(messages))
+
+    @contextlib.contextmanager
+    def _group_kept(self) -> Iterator[None]:
+        """A Redis that came back without its data (no persistence) has no group: made again next time."""
+        from redis.exceptions import ResponseError
+
+        try:
+            yield
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):
+                self._ready = False
+            raise
 
     async def keep(self, consumer: str, message_ids: list[str]) -> None:
         if message_ids:

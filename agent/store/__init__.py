@@ -16,7 +16,7 @@ from agent.store.bookings import SqlBookingBook
 from agent.store.calls import CallRecord, CallStore, FlagAlreadyResolved, FlagRecord, TurnRecord
 from agent.store.campaigns import CampaignLedger, CampaignRecord
 from agent.store.clock import as_aware, utcnow
-from agent.store.engine import Engine, make_engine
+from agent.store.engine import Engine, database_unreachable, make_engine
 from agent.store.migrate import migrate, schema_differences
 from agent.store.outbox import AlertOutbox, AlertRoute, OutboxEntry
 from agent.store.users import DuplicateUsername, UserRecord, UserStore
@@ -24,5 +24,5 @@ from agent.store.users import DuplicateUsername, UserRecord, UserStore
 __all__ = [
     "AlertOutbox", "AlertRoute", "AuditEntry", "AuditLog", "CallRecord", "CallStore", "CampaignLedger", "CampaignRecord", "DuplicateUsername",
     "Engine", "FlagAlreadyResolved", "FlagRecord", "OutboxEntry", "SqlBookingBook", "TurnRecord", "UserRecord", "UserStore",
-    "as_aware", "make_engine", "migrate", "schema_differences", "utcnow",
+    "as_aware", "database_unreachable", "make_engine", "migrate", "schema_differences", "utcnow",
 ]  # fmt: skip

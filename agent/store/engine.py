@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
-__all__ = ["Engine", "make_engine"]
+__all__ = ["Engine", "database_unreachable", "make_engine"]
 
 
 def make_engine(database_url: str) -> Engine:
@@ -33,3 +33,13 @@ def make_engine(database_url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether a store call failed because the database could not be reached (restarting, a dropped connection,
+    SQLite busy): worth trying again, unlike a write the database refused."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -29,10 +29,13 @@ class FakeChatServer:
                 server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
                 time.sleep(server.delay_s)
                 payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": server.content}}]})
-                self.send_response(server.status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(payload.encode())
+                try:  # the timeout tests' client has gone by the time a slow reply is written
+                    self.send_response(server.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(payload.encode())
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def log_message(self, *args):
                 pass
