@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from loguru import logger
 
 from agent.call.events import CallListener
@@ -65,6 +65,15 @@ def create_app(
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready(response: Response) -> dict[str, str]:
+        """For a load balancer: 503 while the scenario's fixed prompts are still being synthesised at start-up
+        (a call taken now would wait on that work for the CPU), 200 once every prompt plays from the cache."""
+        if engines is not None and engines.warming:
+            response.status_code = 503
+            return {"status": "warming", "pending": "synthesis of the scenario's fixed prompts"}
+        return {"status": "ready"}
 
     app.state.settings = settings
     app.state.store = store

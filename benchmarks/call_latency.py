@@ -10,7 +10,8 @@ it), and the server process's peak resident memory (sampled from /proc every 100
 with N=1 a round is the default run) and reports p50/p95/max of
 voice-to-voice and greeting latency per N and phase: ``cold`` (a fresh server process with an empty clause cache
 folder), ``warm`` (the same server, a second round) and ``restarted`` (a fresh process reading the first one's
-disk cache). Each server gets its own data and cache folder (``CARECALL_DATA_DIR``, ``CARECALL_CACHE_DIR``); other
+disk cache). Every server is dialled once it answers ``/ready`` (its scenario's fixed prompts synthesised, as a
+load balancer would wait); "start-up" is the time to that. Each server gets its own data and cache folder (``CARECALL_DATA_DIR``, ``CARECALL_CACHE_DIR``); other
 ``CARECALL_*`` variables pass through (e.g. ``CARECALL_TTS_PREWARM=false CARECALL_TTS_CACHE_MB=0`` for the server
 without prompt prewarming and disk cache). The load average is printed with every figure: the box may be shared.
 """
@@ -71,7 +72,8 @@ class PeakMemory(threading.Thread):
             time.sleep(0.1)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 180) -> float:
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 600) -> float:
+    """Seconds until the server is ready (``/ready``: its fixed prompts synthesised, as a load balancer waits)."""
     import httpx
 
     started = time.perf_counter()
@@ -79,12 +81,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 180) -> flo
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
                 return time.perf_counter() - started
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise TimeoutError("server did not become healthy")
+    raise TimeoutError("server did not become ready")
 
 
 @dataclass

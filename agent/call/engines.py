@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +25,12 @@ class Engines:
     synthesizer: Synthesizer
     responder: Responder | None = None  # agent.call.language_model.ChatResponder, when a model is configured
     loaded_scenarios: dict[str, Scenario] = field(default_factory=dict, init=False, repr=False)
+    prewarming: threading.Thread | None = field(default=None, init=False, repr=False)  # the prompts' synthesis
+
+    @property
+    def warming(self) -> bool:
+        """The scenario's fixed prompts are still being synthesised: a call taken now shares the CPU with it."""
+        return self.prewarming is not None and self.prewarming.is_alive()
 
     def scenario(self, name: str) -> Scenario:
         """A loaded scenario by built-in name or path (cached: scenarios are immutable data)."""
@@ -54,7 +61,9 @@ class Engines:
         step(f"scenario ({settings.scenario})", lambda: engines.scenario(settings.scenario))
         step("warm-up", lambda: _warm_up(recognizer, synthesizer))
         from agent.call.prewarm import prewarm_server  # first words now, the other prompts in the background
-        step("greetings' first words", lambda: prewarm_server(synthesizer, [engines.scenario(settings.scenario)], settings))
+        engines.prewarming = step(
+            "greetings' first words", lambda: prewarm_server(synthesizer, [engines.scenario(settings.scenario)], settings)
+        )
         return engines
 
 
