@@ -100,7 +100,6 @@ class CallHandoff:
         logger.info(f"call {self._call_sid} handed to {number}")
 
 
-
 def on_call_number(settings: Settings, start: StreamStart, line_number: str | None) -> str | None:
     """Where this call's caller is put through to: the inbound line's number, else the campaign's (the
     ``handoff_number`` stream parameter its calls carry), else the server's default. None where nobody can be
