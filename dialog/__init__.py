@@ -4,7 +4,11 @@ Pure Python (no audio, model, web or database imports); see docs/ARCHITECTURE.md
 """
 
 from dialog.flags import Flag
-from dialog.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from dialog.labels import Labels
+from dialog.scenario import Scenario, ScenarioError, labels_for, load_scenario, parse_scenario
 from dialog.session import DialogSession, Reply
 
-__all__ = ["DialogSession", "Flag", "Reply", "Scenario", "ScenarioError", "load_scenario", "parse_scenario"]
+__all__ = [
+    "DialogSession", "Flag", "Labels", "Reply", "Scenario", "ScenarioError", "labels_for", "load_scenario",
+    "parse_scenario",
+]  # fmt: skip

@@ -8,7 +8,7 @@ and the top one when none does. Pure text: the hypotheses come from the agent, n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dialog import safety
 from dialog.expectations import ANSWER_TYPES, Reading, settle
@@ -25,9 +25,11 @@ def understood(u: Utterance, expect: str, reading: Reading) -> bool:
     return finding is not None
 
 
-def choose(hypotheses: Sequence[str], expect: str | Sequence[str], reading: Reading) -> int:
+def choose(hypotheses: Sequence[str], expect: str | Sequence[str], reading: Reading,
+           also: Callable[[Utterance], object] | None = None) -> int:
     """The index of the hypothesis to hear: the first that an answer type of ``expect`` (one name, or several
-    where either answer will do) understands, else 0 (the recogniser's own best).
+    where either answer will do) understands, or that ``also`` takes (words any question takes: "누구세요?"),
+    else 0 (the recogniser's own best).
 
     A runner-up never starts a safety ending or a call-back the top hypothesis did not ask for, and a top
     hypothesis that does (an emergency, "나중에 전화해") is always kept, whatever the question expects."""
@@ -41,6 +43,6 @@ def choose(hypotheses: Sequence[str], expect: str | Sequence[str], reading: Read
         u = Utterance(text)
         if u.empty or (index and (safety.alarm(u) or safety.call_back(u))):
             continue
-        if any(understood(u, kind, reading) for kind in kinds):
+        if any(understood(u, kind, reading) for kind in kinds) or (also is not None and also(u)):
             return index
     return 0

@@ -30,7 +30,8 @@ def fixed_texts(scenario: Scenario, known: Mapping[str, str] | None = None) -> l
     """Every sentence the scenario can say that needs no variable, or only ``known`` ones: greetings and the
     first question, then the first sentences of replies, then the rest."""
     start = scenario.states[scenario.start]
-    lines = [*scenario.greetings, *start.prompts, *(_first_sentence(line) for line in _reply_openers(scenario))]
+    told = scenario.disclosure.lines if scenario.disclosure else []  # said between the greeting and the question
+    lines = [*scenario.greetings, *told, *start.prompts, *(_first_sentence(line) for line in _reply_openers(scenario))]
     return _texts([*lines, *_lines(scenario)], known or {}, personal=False)
 
 
@@ -72,11 +73,18 @@ def _reply_openers(scenario: Scenario) -> Iterator[str]:
             yield from scenario.unclear.give_up
     for symptom in scenario.symptoms.values():
         yield from symptom.acks
+    if scenario.disclosure is not None:  # "누구세요?"
+        yield from scenario.disclosure.answers
+    if scenario.opt_out is not None:  # "전화하지 마세요"
+        yield from scenario.opt_out.confirm
+        yield from scenario.opt_out.kept
 
 
 def _lines(scenario: Scenario) -> Iterator[str]:
     """Every line of the scenario, in the order a call is likely to need it."""
     yield from scenario.greetings
+    if scenario.disclosure is not None:
+        yield from scenario.disclosure.lines
     order = _script_order(scenario)
     first = scenario.states[scenario.start]
     yield from _state_lines(first)
@@ -94,6 +102,11 @@ def _lines(scenario: Scenario) -> Iterator[str]:
     if scenario.handoff is not None:
         yield from scenario.handoff.lines
         yield from scenario.handoff.callback_lines
+    if scenario.disclosure is not None:
+        yield from scenario.disclosure.answers
+    if scenario.opt_out is not None:
+        yield from scenario.opt_out.confirm
+        yield from scenario.opt_out.kept
 
 
 def _state_lines(state: State) -> Iterator[str]:

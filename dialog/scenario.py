@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from functools import lru_cache
 from typing import Any, Literal
 
 import yaml
@@ -15,9 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialog.expectations import ANSWER_TYPES, GIVEN
 from dialog.history import MOOD_SCORE
+from dialog.labels import DEFAULT as DEFAULT_LABELS
+from dialog.labels import Kind, Labels, merged
 from dialog.reservations import Venue
 from dialog.safety import REQUIRED_ENDINGS
-from dialog.vocabulary import ANSWER_KEYS, FLAG_RULES, OUTCOMES, STATE_ID, SYMPTOMS
+from dialog.vocabulary import ANSWER_KEYS, FLAG_RULES, OPTED_OUT, OUTCOMES, STATE_ID, SYMPTOMS, SYMPTOMS_KEY
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 ALIASES = {"care": "care_call", "carecall": "care_call", "booking": "reservation", "reserve": "reservation"}
@@ -110,6 +113,42 @@ class Unclear(_Model):
 class FlagSpec(_Model):
     severity: Literal["low", "medium", "high", "critical"]
     message: str
+    label: str | None = None  # its short Korean name on the pages ("낙상"); a shared rule has a default
+
+
+class AnswerLabels(_Model):
+    """The Korean names of one answer key and of its values, for the pages ("식사": {"skipped": "거르심"})."""
+
+    label: str | None = None  # a shared answer key has a default
+    values: dict[str, str] = {}
+
+
+class ScenarioLabels(_Model):
+    """Names of the answers and outcomes this scenario records (flags are named beside them, `label:`).
+    Its own answer keys, values and outcomes need one; the shared vocabulary's have defaults (dialog/labels.py)."""
+
+    answers: dict[str, AnswerLabels] = {}
+    outcomes: dict[str, str] = {}
+
+
+class Disclosure(_Model):
+    """Who is calling, said right after the greeting and whenever the caller asks ("누구세요?", "AI예요?"): an
+    automated agent, on whose behalf ({organization}: the line's or the server's, else ``organization``), and
+    that the call is recorded. Keep ``lines`` short: they come before the first question."""
+
+    organization: str | None = None  # {organization} when neither the line nor the server names one
+    lines: Lines = Field(min_length=1)  # after the greeting: "저는 {organization}의 AI 상담원이고, 통화는 녹음돼요."
+    answers: Lines = Field(min_length=1)  # to "누구세요?" in any question, before it is asked again
+
+
+class OptOut(_Model):
+    """"이제 전화하지 마세요" in any question: asked once to confirm; 네 ends the call with ``ending`` (outcome
+    opted_out, which the agent stores on the person), 아니요 asks the question again after ``kept``."""
+
+    confirm: Lines = Field(min_length=1)  # "앞으로 전화를 드리지 않을까요?"
+    kept: Lines = Field(min_length=1)  # "네, 알겠습니다. 그럼 계속 여쭤볼게요."
+    hint: str = "네 아니요 전화하지 마세요 계속 해 주세요"
+    ending: str  # an ending whose outcome is opted_out
 
 
 class SymptomSpec(_Model):
@@ -186,7 +225,28 @@ class Scenario(_Model):
     states: dict[str, State] = Field(min_length=1)
     handoff: Handoff | None = None  # putting the caller through to a person (none: asking for one is not understood)
     voice: Voice | None = None  # speaking style of the agent in this scenario (default: the server's)
+    disclosure: Disclosure | None = None  # who is calling, said after the greeting and when asked
+    opt_out: OptOut | None = None  # "전화하지 마세요" understood in any question (none: not understood)
+    labels: ScenarioLabels = ScenarioLabels()  # Korean names of the answers and outcomes, for the pages
     source: str = ""  # file it was loaded from (set by the loader)
+
+    @property
+    def names(self) -> Labels:
+        """This scenario's Korean names (its own over the defaults), for pages and exports; made on each use (a
+        page looks them up once per scenario file: ``labels_for``)."""
+        return merged(
+            flags={rule: spec.label for rule, spec in self.flags.items() if spec.label},
+            answers={key: spec.label for key, spec in self.labels.answers.items() if spec.label},
+            values={
+                **{key: spec.values for key, spec in self.labels.answers.items()},
+                SYMPTOMS_KEY: {name: spec.label for name, spec in self.symptoms.items()},
+            },
+            outcomes=self.labels.outcomes,
+        )
+
+    def label_for(self, kind: Kind, key: str | None, value: Any = None) -> str:
+        """The Korean name of a flag rule, answer key, answer value or outcome (``Labels.label_for``)."""
+        return self.names.label_for(kind, key, value)
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -296,6 +356,19 @@ def _check_references(sc: Scenario):
         yield ("venue",), "a scenario with reservation actions needs a venue"
     if sc.unspecified_follow_up and sc.unspecified_follow_up not in sc.states:
         yield ("unspecified_follow_up",), f"unknown state {sc.unspecified_follow_up!r}"
+    if (opt_out := sc.opt_out) is not None:
+        ending = sc.endings.get(opt_out.ending)
+        if ending is None:
+            yield ("opt_out", "ending"), f"unknown ending {opt_out.ending!r}"
+        elif ending.outcome != OPTED_OUT:
+            yield ("opt_out", "ending"), f"the ending's outcome must be {OPTED_OUT!r}, not {ending.outcome!r}"
+    if (told := sc.disclosure) is not None and not told.organization:
+        for section in ("lines", "answers"):
+            for index, line in enumerate(getattr(told, section)):
+                if "{organization}" in line:
+                    yield (("disclosure", section, index),
+                           "{organization} needs a default: disclosure.organization")  # fmt: skip
+    yield from _check_labels(sc)
     for name in REQUIRED_ENDINGS:
         if name not in sc.endings:
             yield ("endings",), f"missing ending {name!r} (required: {', '.join(REQUIRED_ENDINGS)})"
@@ -398,6 +471,60 @@ def _check_memory(sc: Scenario):
         for hour in words:
             if not 0 <= hour <= 23:
                 yield ("time_of_day", variable, hour), f"hour {hour} is not 0-23"
+
+
+def _check_labels(sc: Scenario):
+    """Everything the scenario records has a Korean name for the pages: its flag rules, answer keys and the
+    values its questions can record, and its outcomes. The shared vocabulary's are built in (dialog/labels.py);
+    the scenario's own need one in the file: refused without, not shown as a code."""
+    names = sc.names
+    for rule, spec in sc.flags.items():
+        if rule not in names.flags:
+            yield ("flags", rule), f"flag rule {rule!r} needs a Korean `label:` (its name on the dashboard)"
+        elif spec.label is not None and not spec.label.strip():
+            yield ("flags", rule, "label"), "the label is empty"
+    for sid, st in sc.states.items():
+        kind = ANSWER_TYPES.get(st.expect)
+        if not st.slot or kind is None:
+            continue
+        if st.slot not in names.answers:
+            yield (("states", sid, "slot"),
+                   f"answer key {st.slot!r} needs a Korean name: labels.answers.{st.slot}.label")  # fmt: skip
+        if kind.values == {GIVEN}:
+            continue  # free values (a date, a name): shown as recorded
+        for value in sorted(answer_values(st) - {GIVEN, kind.words_value}):
+            if not names.has_value(st.slot, value):
+                yield (("states", sid, "slot"),
+                       f"the value {value!r} of {st.slot!r} needs a Korean name: labels.answers.{st.slot}.values.{value}")  # fmt: skip
+    for outcome, label in sc.labels.outcomes.items():
+        if outcome not in OUTCOMES and outcome not in DEFAULT_LABELS.outcomes:
+            yield ("labels", "outcomes", outcome), f"unknown outcome {outcome!r}"
+        elif not label.strip():
+            yield ("labels", "outcomes", outcome), "the label is empty"
+
+
+def labels_for(scenario: str | Path | None) -> Labels:
+    """The Korean names for a call of ``scenario`` (a built-in name or a file path, as a call record keeps it):
+    that scenario's own, or the defaults where it cannot be loaded (a file since removed or broken). Read once
+    per version of the file."""
+    if not scenario:
+        return DEFAULT_LABELS
+    path = Path(scenario)
+    if path.suffix not in (".yaml", ".yml") and len(path.parts) == 1:
+        path = SCENARIO_DIR / f"{ALIASES.get(str(scenario), str(scenario))}.yaml"
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return DEFAULT_LABELS
+    return _labels_at(str(path), mtime)
+
+
+@lru_cache(maxsize=64)
+def _labels_at(path: str, mtime: int) -> Labels:
+    try:
+        return load_scenario(path).names
+    except ScenarioError:
+        return DEFAULT_LABELS
 
 
 def _check_action(sid: str, st: State):

@@ -35,6 +35,7 @@ _MAX_ACKS = 2  # acknowledgements before the next question; more makes the reply
 _READ_BACK_HINT = "네 맞아요 아니요"  # the recogniser's hint while an answer is said back, before the question's own
 PERSON_KEY = "0"  # the key that asks for a person (where the scenario has a `handoff`)
 KEY_WORDS = {"1": "네", "2": "아니요"}  # keys that answer a yes/no question, heard as these words
+OPT_OUT_MARK = "opt_out"  # the mark name (Reply.state) of "앞으로 전화를 드리지 않을까요?": no question of the script
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,15 @@ class Reply:
     end: bool = False  # hang up after saying it
     hint: str | None = None  # words expected next, for the recogniser's prompt
     transfer: Transfer | None = None  # after saying it, hand the call to this person (instead of hanging up)
+
+
+@dataclass(frozen=True)
+class _OptOutAsked:
+    """"앞으로 전화를 드리지 않을까요?" was asked: the caller's words that asked to stop, and the question to ask
+    again if they did not mean it."""
+
+    request: str
+    question: str
 
 
 @dataclass(frozen=True)
@@ -85,15 +95,27 @@ class DialogSession:
         venue: Venue | None = None,
         responder: Responder | None = None,
         on_call_number: str | None = None,
+        organization: str | None = None,
+        disclosure: Sequence[str] | None = None,
     ):
         """``on_call_number``: where the scenario's `handoff` puts the caller through (the campaign's or the
-        line's on-call number); without one, a caller who needs a person is promised a call back."""
+        line's on-call number); without one, a caller who needs a person is promised a call back.
+        ``organization``: on whose behalf the call is made ({organization} in the scenario's `disclosure`;
+        the line's or the server's, else the scenario's own); ``disclosure``: the line's own wording of the
+        sentence said after the greeting, instead of the scenario's."""
         self.scenario = scenario
         self.person = dict(person or {})
         self.now = now or datetime.now(SEOUL)
         name = str(self.person.get("name") or "").strip()
         local = self.now.astimezone(SEOUL) if self.now.tzinfo is not None else self.now
         self._vars = {"name": name or UNNAMED, **by_hour(scenario.time_of_day, local.hour)}
+        told = scenario.disclosure
+        if org := (organization or "").strip() or (told.organization if told else ""):
+            self._vars["organization"] = org
+        self._disclosure = [line for line in disclosure or [] if line.strip()] or (list(told.lines) if told else [])
+        self._opt_out_asked: _OptOutAsked | None = None  # the stop asked to be confirmed
+        self._opt_out_request: str | None = None  # the caller's words, once the stop is confirmed
+        self._own_words = False  # this reply says who we are or asks about stopping: not the model's to word
         self._past = memory.past_calls(history)
         self._last = memory.last_answered(self._past)
         self._vars.update(recall(self._last.answers if self._last else None, scenario.symptoms))
@@ -179,6 +201,11 @@ class DialogSession:
         return self._taken_over_by
 
     @property
+    def opt_out_request(self) -> str | None:
+        """The caller's words asking for no more calls, once confirmed (outcome ``opted_out``), else None."""
+        return self._opt_out_request
+
+    @property
     def turns(self) -> int:
         """Caller turns handled so far."""
         return self._turns
@@ -190,7 +217,10 @@ class DialogSession:
         if self._state is not None:
             raise RuntimeError("start() was already called")
         greeting = self._render(self._pick("greetings", self.scenario.greetings))
-        return self._ask(self.scenario.start, [greeting])
+        lead = [greeting]
+        if self._disclosure:  # an automated call, on whose behalf, recorded: before anything is asked
+            lead.append(self._render(self._pick("disclosure", self._disclosure)))
+        return self._ask(self.scenario.start, lead)
 
     def ask(self, state_id: str) -> Reply:
         """Begin the conversation at one question instead of the greeting (scenario tests, corpus runs)."""
@@ -210,16 +240,22 @@ class DialogSession:
         if self._finished or self._state is None or len(hypotheses) < 2:
             return 0
         state = self.scenario.states[self._state]
+        if self._opt_out_asked is not None:  # "앞으로 전화를 드리지 않을까요?" is answered 네 or 아니요
+            state = state.model_copy(update={"expect": "yes_no", "choices": {}})
+        elif self.scenario.opt_out is not None and nlu.wants_no_calls(Utterance(hypotheses[0])):
+            return 0  # a stop the recogniser heard best is heard (it is confirmed before anything is stored)
         expect = (state.expect, "yes_no") if self._read_back is not None else state.expect
-        index = hearing.choose(hypotheses, expect, self._reading(state))
+        also = nlu.asks_who if self.scenario.disclosure is not None else None  # "누구세요?" in any question
+        index = hearing.choose(hypotheses, expect, self._reading(state), also)
         self._unsure_text = hypotheses[index].strip() if index else None
         return index
 
     def handle(self, text: str | None) -> Reply:
         """One caller turn (the recogniser's text; "" when it heard speech but read nothing)."""
         asked = self._question
+        self._own_words = False
         reply = self._handle(text)
-        if self._responder is not None and not reply.end and (text or "").strip():
+        if self._responder is not None and not reply.end and (text or "").strip() and not self._own_words:
             reply = self._worded_by_model(reply, asked, text or "")
         return self._hand_off_if_flagged(reply)
 
@@ -320,6 +356,14 @@ class DialogSession:
         if self.scenario.handoff is not None and (wants := nlu.asks_for_person(u)):
             self._take_symptoms(u, turn)
             return self._hand_off(wants.evidence, turn)
+        if self._opt_out_asked is not None:
+            return self._hear_opt_out(u, turn)
+        if self.scenario.opt_out is not None and (stop := nlu.wants_no_calls(u)):
+            self._take_symptoms(u, turn)
+            return self._confirm_opt_out(stop.evidence)
+        if self.scenario.disclosure is not None and nlu.asks_who(u):
+            self._take_symptoms(u, turn)
+            return self._say_who()
         state = self.scenario.states[self._state]
         kind = ANSWER_TYPES[state.expect]
         if not kind.reads_call_back and (found := safety.call_back(u)):
@@ -348,6 +392,39 @@ class DialogSession:
         if (unsure or finding.guessed) and state.read_back and self._state not in self._read_back_done:
             return self._say_back(state, target, acks + side_acks)
         return self._continue(target, acks + side_acks, finding.evidence, turn)
+
+    def _say_who(self) -> Reply:
+        """"누구세요?", "AI예요?": who is calling, then the question asked (or said back) once more, as it was."""
+        assert self.scenario.disclosure is not None
+        answer = self._render(self._pick("disclosure:answer", self.scenario.disclosure.answers))
+        self._lead, self._own_words = [answer], True
+        hint = self.scenario.states[self._state].hint if self._read_back is None else _READ_BACK_HINT
+        return Reply(f"{answer} {self._question}", self._state, hint=hint)
+
+    def _confirm_opt_out(self, request: str) -> Reply:
+        """"이제 전화하지 마세요": asked once whether to stop calling, before anything is stored."""
+        opt_out = self.scenario.opt_out
+        assert opt_out is not None
+        self._opt_out_asked = _OptOutAsked(request, self._question)
+        self._lead, self._own_words = [], True
+        self._question = self._render(self._pick("opt_out:confirm", opt_out.confirm))
+        return Reply(self._question, OPT_OUT_MARK, hint=opt_out.hint)
+
+    def _hear_opt_out(self, u: Utterance, turn: int) -> Reply:
+        """The answer to "앞으로 전화를 드리지 않을까요?": 네 (or the stop said again) ends the call with the
+        scenario's opt-out ending; anything else goes back to the question asked, with no stop stored."""
+        asked, self._opt_out_asked = self._opt_out_asked, None
+        opt_out = self.scenario.opt_out
+        assert asked is not None and opt_out is not None
+        self._take_symptoms(u, turn)
+        answer = nlu.yes_no(u)
+        if nlu.wants_no_calls(u) or (answer is not None and answer.value == "yes"):
+            self._opt_out_request = asked.request
+            return self._end(opt_out.ending, asked.request, turn)
+        kept = self._render(self._pick("opt_out:kept", opt_out.kept))
+        self._lead, self._question, self._own_words = [kept], asked.question, True
+        hint = self.scenario.states[self._state].hint if self._read_back is None else _READ_BACK_HINT
+        return Reply(f"{kept} {asked.question}", self._state, hint=hint)
 
     def _say_back(self, state: State, target: str | None, acks: list[str]) -> Reply:
         """Say back an answer heard unsure ("저녁 6시요, 맞으세요?") before going on to ``target``."""
@@ -388,6 +465,8 @@ class DialogSession:
         if self._state is None:
             raise RuntimeError("call start() before handle_silence()")
         self._silences += 1
+        if self._opt_out_asked is not None:  # no answer to "앞으로 전화를 드리지 않을까요?": nothing is stored
+            self._question, self._opt_out_asked = self._opt_out_asked.question, None
         if self._silences >= self.scenario.silence.max_consecutive:
             return self._end(safety.NO_RESPONSE, "", self._turns)
         return self._ask(self._state, [self._render(self._pick("silence", self.scenario.silence.prompts))])

@@ -39,15 +39,17 @@ FLAG_RULES = frozenset(
         "not_eating", "poor_sleep", "low_mood", "loneliness", "self_harm_risk", "emergency", "confusion",
         "wrong_person", "callback_later", "no_answer",
         "person_callback",  # a person was wanted at once and nobody could be put through: call back now
+        "opted_out",  # the callee confirmed they want no more calls: a person checks on them
         # history-aware: comparing this call with the person's earlier calls
         "repeated_no_answer", "mood_worse", "low_mood_persisting", "persistent_symptom",
     }
 )  # fmt: skip
 SEVERITIES = ("low", "medium", "high", "critical")
 
+OPTED_OUT = "opted_out"  # the callee asked for no more calls and confirmed it: the agent stores it on the person
 OUTCOMES = frozenset(
     {
-        "completed", "no_response", "wrong_person", "callback_requested", "emergency", "transferred",
+        "completed", "no_response", "wrong_person", "callback_requested", "emergency", "transferred", OPTED_OUT,
         "booked", "changed", "cancelled", "not_changed", "no_booking", "not_booked",
     }
 )  # fmt: skip

@@ -4,7 +4,8 @@
 configured, issues a one-time stream token and answers ``<Connect><Stream url=…/ws>``. ``WS /ws`` does the
 Media Streams handshake (``connected`` → ``start``), checks the token, then hands the socket to the
 agent's ``handler(websocket, StreamStart)``. From the first message on, the socket is a ``MediaSocket``: the
-input caps of ``telephony.limits`` apply, and ``websocket.refusal`` says why the agent closed a stream.
+input caps of ``telephony.limits`` apply, and ``websocket.refusal`` says why the agent closed a stream. While
+``config.accepting_calls()`` is False (the server is draining to stop) both answer 503 instead.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ CLOSE_NORMAL = 1000
 CLOSE_POLICY_VIOLATION = 1008  # missing / unknown / reused stream token
 CLOSE_INTERNAL_ERROR = 1011  # the call handler raised
 CLOSE_START_TIMEOUT = 4408  # no 'start' within start_timeout_s
+CLOSE_TRY_AGAIN_LATER = 1013  # the server takes no calls now (draining), where no HTTP 503 can be sent
 POLICY_VIOLATION = CLOSE_POLICY_VIOLATION  # old name
 
 # Query parameters of the webhook URL passed on to the stream (the agent puts them there when it
 # places an outbound call: /twiml?scenario=care_call&person_id=42). Twilio signs the whole URL.
 DEFAULT_PASSTHROUGH = ("scenario", "name", "person_name", "person_id", "phone", "campaign_id", "direction",
-                       "handoff_number")  # fmt: skip
+                       "handoff_number", "organization", "disclosure")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class TelephonyConfig:
     passthrough_query: tuple[str, ...] = DEFAULT_PASSTHROUGH
     tokens: TokenStore = field(default_factory=StreamTokens)
     limits: StreamLimits = field(default_factory=StreamLimits)  # what one stream may send (telephony.limits)
+    # False while the server takes no new calls (it is draining to stop): /twiml answers 503, so Twilio uses the
+    # number's fallback URL, and a new /ws is refused with 503 before its handshake.
+    accepting_calls: Callable[[], bool] = lambda: True
 
     @property
     def ws_url(self) -> str:
@@ -91,6 +96,9 @@ def make_router(
 
     @router.api_route("/twiml", methods=["GET", "POST"])
     async def twiml(request: Request) -> Response:
+        if not config.accepting_calls():
+            logger.warning(f"/twiml from {_peer(request.client)}: refused with 503, the server takes no new calls")
+            return Response("this server takes no new calls", status_code=503, headers={"Retry-After": "5"})
         form = {k: str(v) for k, v in (await request.form()).items()} if request.method == "POST" else {}
         query = dict(request.query_params)
         if checker is not None and not await checker.check(request):
@@ -103,7 +111,7 @@ def make_router(
         call = {**query, **form}  # Twilio's fields are in the form for POST, in the query for GET
         call_sid = call.get("CallSid", "")
         parameters = {
-            "token": config.tokens.issue(call_sid),
+            "token": await asyncio.to_thread(config.tokens.issue, call_sid),  # a shared store is a round trip
             "call_sid": call_sid,
             "from_number": call.get("From", ""),
             "to_number": call.get("To", ""),
@@ -120,6 +128,10 @@ def make_router(
 
     @router.websocket(config.ws_path)
     async def media_stream(accepted: WebSocket) -> None:
+        if not config.accepting_calls():
+            logger.warning(f"media stream from {_peer(accepted.client)}: refused, the server takes no new calls")
+            await _refuse(accepted)
+            return
         await accepted.accept()
         websocket = MediaSocket(accepted, config.limits)
         peer = _peer(websocket.client)
@@ -134,7 +146,7 @@ def make_router(
             return
 
         token = start.custom_parameters.get("token")
-        if not config.tokens.consume(token, start.call_sid):
+        if not await asyncio.to_thread(config.tokens.consume, token, start.call_sid):
             if config.require_stream_token or token:
                 why = "missing" if not token else "unknown, expired or already used"
                 logger.warning(
@@ -196,6 +208,15 @@ async def _await_start(websocket: WebSocket, peer: str) -> Start:
             early_media += 1
         else:
             logger.warning(f"media stream from {peer}: ignored '{type(parsed).__name__.lower()}' before start")
+
+
+async def _refuse(websocket: WebSocket) -> None:
+    """Turn a websocket away before its handshake: HTTP 503 where the server can send one, else close 1013."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(Response("this server takes no new calls", status_code=503))
+    else:
+        await websocket.accept()
+        await _close(websocket, CLOSE_TRY_AGAIN_LATER, "server draining")
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:

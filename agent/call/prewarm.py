@@ -51,7 +51,7 @@ def prewarm_server(synthesizer: PromptSynthesizer, scenarios: Iterable[Scenario]
     openings: list[Job] = []
     rest: list[Job] = []
     for scenario in scenarios:
-        prosody, known = scenario_prosody(scenario), _known(scenario, None)
+        prosody, known = scenario_prosody(scenario), _known(scenario, None, settings.organization)
         openings += [(text, prosody) for text in opening_texts(scenario, known)]
         rest += [(text, prosody) for text in fixed_texts(scenario, known)]
     _synthesize(synthesizer, openings, "openings")
@@ -59,20 +59,25 @@ def prewarm_server(synthesizer: PromptSynthesizer, scenarios: Iterable[Scenario]
 
 
 def prewarm_call(synthesizer: PromptSynthesizer, scenario: Scenario, name: str,
-                 venue: Venue | None = None) -> threading.Thread | None:
+                 venue: Venue | None = None, organization: str | None = None) -> threading.Thread | None:
     """Start synthesising, in the background, the sentences this call makes known (the callee's name, the
-    line's own venue) that start-up did not make; None when there are none."""
-    variables = {**_known(scenario, venue), **({"name": name.strip()} if name.strip() else {})}
+    line's own venue and organisation) that start-up did not make; None when there are none."""
+    variables = {**_known(scenario, venue, organization), **({"name": name.strip()} if name.strip() else {})}
     made_at_start = set(fixed_texts(scenario, _known(scenario, None)))
     prosody = scenario_prosody(scenario)
     jobs = [(text, prosody) for text in personal_texts(scenario, variables) if text not in made_at_start]
     return _in_background(synthesizer, jobs, "personal lines") if jobs else None
 
 
-def _known(scenario: Scenario, venue: Venue | None) -> dict[str, str]:
-    """Variables known before the call: the venue's name on a reservation line."""
+def _known(scenario: Scenario, venue: Venue | None, organization: str | None = None) -> dict[str, str]:
+    """Variables known before the call: the venue's name on a reservation line, and on whose behalf the call is
+    made (the disclosure's {organization}: the line's or the server's, else the scenario's default)."""
     venue = venue or scenario.venue
-    return {"venue": venue.name} if venue is not None else {}
+    known = {"venue": venue.name} if venue is not None else {}
+    told = scenario.disclosure
+    if org := (organization or "").strip() or (told.organization if told else None):
+        known["organization"] = org
+    return known
 
 
 def _synthesize(synthesizer: PromptSynthesizer, jobs: list[Job], what: str, behind_calls: bool = False) -> None:

@@ -2,6 +2,8 @@
 
 The WAV header is rewritten and the file flushed after every block, so the file a killed process leaves is
 playable up to its last block; ``repair_wav`` fixes the header of one cut between a block and its header.
+The file is the call's spool: once the call ends ``agent.recordings`` hands it to the recording storage
+(kept in place by default, uploaded to S3 when configured).
 """
 
 from __future__ import annotations

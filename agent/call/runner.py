@@ -28,6 +28,7 @@ from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPI
 from pipecat.workers.runner import WorkerRunner
 
 from agent.call.dialog_processor import DialogProcessor
+from agent.call.disclosure import call_disclosure
 from agent.call.engines import Engines
 from agent.call.events import CallEvent, CallListener
 from agent.call.handoff import CallHandoff, TwilioCallUpdater, on_call_number
@@ -36,12 +37,15 @@ from agent.call.ownership import this_process
 from agent.call.prewarm import prewarm_call, scenario_prosody
 from agent.call.recording import CallRecording
 from agent.settings import Settings
+from agent.recordings import recording_archive
 from agent.call.speech_services import SynthesizerTTSService
 from agent.call.streaming_stt import make_stt_service
 from agent.call.turn_taking import PauseListener, PauseReportingVAD, SmartTurnModels, user_turn_params
-from agent.store import AlertRoute, CallStore, SqlBookingBook, database_unreachable
+from agent.observability.metrics import METRICS
+from agent.store import AlertRoute, CallStore, PeopleStore, SqlBookingBook, database_unreachable
 from dialog import DialogSession, Flag, Reply
 from dialog.clock import SEOUL
+from dialog.vocabulary import OPTED_OUT
 from telephony.limits import MediaSocket
 from telephony.routes import StreamStart
 from telephony.serializer import CallSerializer
@@ -85,6 +89,10 @@ class CallJournal:
     def add_turn(self, speaker: str, text: str, start_ms: int, end_ms: int | None = None, **extra: Any) -> None:
         args = (self.call_id, speaker, text, start_ms, end_ms or start_ms)
         self._queue.put_nowait((self.store.add_turn, args, extra))
+
+    def reply_latency(self, seconds: float) -> None:
+        """The newest agent turn's voice-to-voice latency (its audio has just started)."""
+        self._queue.put_nowait((self.store.set_reply_latency, (self.call_id, int(seconds * 1000)), {}))
 
     def progress(self, answers: dict[str, Any], flags: Sequence[Flag]) -> None:
         """The dialog's answers and flags as they stand now (a copy is queued: the dialog goes on in its own
@@ -157,19 +165,27 @@ class CallRunner:
         self.alerts = tuple(alerts)
         self.stopping = False  # the server is shutting down (SIGTERM): calls cut now end ``server_stopped``
         self.bookings = SqlBookingBook(store.engine)
+        self.people = PeopleStore(store.engine)  # a callee's confirmed "전화하지 마세요" is stored on them
         self.lines = load_lines(settings.lines_file)  # a broken file stops the server here, not mid-call
         self.smart_turn = SmartTurnModels(settings.turn_fallback_s)
+        self.recordings = recording_archive(settings, store)  # where a finished call's recording is kept
         if engines is not None:  # a server that takes calls: the first one should not wait for the model
             self.smart_turn.warm()
 
     async def __call__(self, websocket, start: StreamStart) -> None:
+        call_id = str(uuid.uuid4())
+        # Everything logged during the call, in every task it starts, carries its ids (JSON logs: fields).
+        with logger.contextualize(call_id=call_id, call_sid=start.call_sid or ""):
+            await self._run_call(websocket, start, call_id)
+
+    async def _run_call(self, websocket, start: StreamStart, call_id: str) -> None:
         params = start.custom_parameters or {}
         phone = params.get("phone") or start.from_number or ""
         person = {"name": params.get("name") or params.get("person_name") or "", "phone": phone}
         # An inbound call to a configured line runs that line's scenario for its venue.
         line = self.lines.find(start.to_number or params.get("to_number")) if _inbound(params) else None
         scenario_name = (line.scenario if line else None) or params.get("scenario") or self.settings.scenario
-        call_id = str(uuid.uuid4())
+        told = call_disclosure(params, line, self.settings.organization)  # campaign, line, server: who calls
         recording = CallRecording(self.settings.recordings_dir / f"{call_id}.wav")
         await asyncio.to_thread(
             self.store.start_call,
@@ -183,6 +199,7 @@ class CallRunner:
             recording_path=str(recording.path),
             owner=this_process(),
         )
+        METRICS.call_started()
 
         async def flagged(rules: list[str]) -> None:
             await self._emit(CallEvent("flagged", call_id, data={"rules": rules}))
@@ -203,9 +220,12 @@ class CallRunner:
                 venue=line.venue if line else None,
                 responder=self.engines.responder,
                 on_call_number=on_call_number(self.settings, start, line and line.handoff_number),
+                organization=told.organization,
+                disclosure=told.lines,
             )
             if self.settings.tts_prewarm:  # the callee's name in the reply to their first answer, made meanwhile
-                prewarm_call(self.engines.synthesizer, session.scenario, person["name"], line.venue if line else None)
+                prewarm_call(self.engines.synthesizer, session.scenario, person["name"], line.venue if line else None,
+                             told.organization)
             await self._emit(
                 CallEvent("started", call_id, data={"person": person, "scenario": scenario_name, "line": line and line.name})
             )
@@ -238,6 +258,10 @@ class CallRunner:
             }
             if path is None:  # nothing was recorded: the path linked at the start leads nowhere
                 await journal.safe(self.store.link_recording, call_id, None)
+            if session is not None and session.outcome == OPTED_OUT and phone:  # before the call is finished:
+                await journal.safe(  # a dialer that hears of its end must already see the person opted out
+                    self.people.opt_out_by_callee, phone, said=session.opt_out_request or "", call_id=call_id
+                )
             await journal.safe(
                 self.store.finish_call,
                 call_id,
@@ -248,6 +272,7 @@ class CallRunner:
                 taken_over_by=session.taken_over_by if session else None,
                 stats=stats,
             )
+            METRICS.call_ended(outcome)
             logger.info(f"call {call_id} ended: {outcome} {detail or ''}")
             await self._emit(
                 CallEvent(
@@ -255,6 +280,7 @@ class CallRunner:
                     call_id,
                     data={
                         "outcome": outcome,
+                        "scenario": scenario_name,  # whose labels name the outcome on the live page
                         "detail": detail,
                         "answers": answers,
                         "flags": flags,
@@ -263,6 +289,8 @@ class CallRunner:
                     },
                 )
             )
+            if path is not None:  # into the recording storage (S3); a failed upload keeps the spool file for a retry
+                await asyncio.to_thread(self.recordings.keep, call_id, path)
 
     def _history(self, phone: str, call_id: str) -> list:
         """This person's earlier calls (newest 10), for memory and history-aware flags."""
@@ -334,6 +362,8 @@ class CallRunner:
             enable_rtvi=False,
             idle_timeout_secs=max(60, int(settings.silence_timeout_s * 10)),
             observers=[latency_observer],
+            enable_tracing=settings.otel_endpoint is not None,  # agent.observability.tracing
+            conversation_id=journal.call_id,
         )
         caller_turn: dict[str, int | None] = {"start_ms": None}
         ended_by: dict[str, str | None] = {"why": None}
@@ -349,9 +379,12 @@ class CallRunner:
         @latency_observer.event_handler("on_latency_measured")
         async def _latency(_obs, seconds: float):
             latencies.append(round(seconds, 3))
+            METRICS.reply_latency(seconds)
+            journal.reply_latency(seconds)
 
         @latency_observer.event_handler("on_latency_breakdown")
         async def _breakdown(_obs, breakdown):
+            METRICS.turn_stages(breakdown.contributions)
             logger.info("latency breakdown: " + " / ".join(breakdown.turn_contribution_lines()))
 
         @transport.event_handler("on_client_connected")

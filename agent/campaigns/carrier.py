@@ -19,8 +19,9 @@ from functools import lru_cache
 from agent.campaigns.network import SimulatedNetwork
 from agent.campaigns.placers import Outcome, Progress, recover_from_record
 from agent.campaigns.service import AttemptRecord, AttemptView, Claim
-from agent.store import CallStore
+from agent.store import CallStore, PeopleStore
 from dialog.clock import SEOUL
+from dialog.vocabulary import OPTED_OUT
 from telephony.simulator.personas import Persona
 
 MAX_TURNS = 60
@@ -55,6 +56,7 @@ class SimulatedCarrier:
         ledger: Callable[[Claim], Awaitable[None]] | None = None,
     ):
         self.store = store
+        self.people = PeopleStore(store.engine)  # a callee's "전화하지 마세요" is stored on them, as in a live call
         self.network = network or SimulatedNetwork()
         self.ring_s = ring_s
         self.turn_s = turn_s
@@ -87,7 +89,8 @@ class SimulatedCarrier:
         )
         history = await asyncio.to_thread(self._history, claim.phone, call_id)
         session = DialogSession(_scenario(claim.scenario), person={"name": claim.name, "phone": claim.phone,
-                                "call_id": call_id}, now=datetime.now(SEOUL), history=history)
+                                "call_id": call_id}, now=datetime.now(SEOUL), history=history,
+                                organization=claim.organization, disclosure=claim.disclosure)
         turns: list[tuple[str, str, str | None]] = []
         asked: Counter[str] = Counter()
         reply = session.start()
@@ -106,17 +109,19 @@ class SimulatedCarrier:
             if persona.hang_up_after and state == persona.hang_up_after and not session.finished:
                 outcome = "caller_hung_up"
                 break
-        await asyncio.to_thread(self._store, call_id, turns, session, outcome)
+        await asyncio.to_thread(self._store, call_id, claim.phone, turns, session, outcome)
         return Outcome("completed", call_id, session.outcome or outcome)
 
     def _history(self, phone: str, call_id: str) -> list:
         return [c for c in self.store.list_calls(limit=11, phone_number=phone) if c.id != call_id][:10]
 
-    def _store(self, call_id: str, turns, session, outcome: str | None) -> None:
+    def _store(self, call_id: str, claim_phone: str, turns, session, outcome: str | None) -> None:
         for i, (speaker, text, state) in enumerate(turns):
             ms = int(i * self.turn_s * 1000)
             self.store.add_turn(call_id, speaker, text, ms, ms, state=state)
         self.store.add_flags(call_id, session.flags)
+        if session.outcome == OPTED_OUT:  # before the call is finished, as the live runner does
+            self.people.opt_out_by_callee(claim_phone, said=session.opt_out_request or "", call_id=call_id)
         self.store.finish_call(
             call_id, outcome=session.outcome or outcome or "dropped", answers=dict(session.answers),
             outcome_detail=None if session.finished else "simulated caller stopped answering",

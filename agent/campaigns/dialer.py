@@ -24,6 +24,13 @@ from agent.campaigns.service import ACTIVE, CampaignService, Claim
 from agent.campaigns.slots import Slots
 
 
+def slot_holder(attempt_id: str, message_id: str) -> str:
+    """Whose the slots are: one delivery of an attempt's job. Two copies of a job (the scheduler re-sends one
+    that waited too long) hold and release their own slots, so the copy that loses the claim cannot free the
+    slots of the one placing the call."""
+    return f"{attempt_id}/{message_id}"
+
+
 @dataclass
 class DialerConfig:
     name: str  # unique per process: the consumer name in the group
@@ -91,9 +98,9 @@ class Dialer:
             try:
                 await self.queue.heartbeat(cfg.name, cfg.lease_ms)
                 await self.queue.keep(cfg.name, list(self._inflight))
-                for _, holder, caps in list(self._inflight.values()):
+                for message_id, (_, attempt_id, caps) in list(self._inflight.items()):
                     if caps:
-                        await self.slots.renew(holder, caps)
+                        await self.slots.renew(slot_holder(attempt_id, message_id), caps)
             except Exception:
                 logger.exception("dialer heartbeat failed")
             await asyncio.sleep(cfg.lease_ms / 4000)
@@ -123,12 +130,13 @@ class Dialer:
         caps = {f"campaign:{job.campaign_id}": campaign_cap, f"node:{cfg.node}": cfg.node_cap}
         if cfg.global_cap:
             caps["all"] = cfg.global_cap
-        while not await self.slots.acquire(job.attempt_id, caps):
+        holder = slot_holder(job.attempt_id, delivery.message_id)
+        while not await self.slots.acquire(holder, caps):
             if self._stop.is_set():
                 return  # stopping: not acknowledged, another dialer takes the job over after the lease
             await asyncio.sleep(cfg.slot_wait_s)
-        task, holder, _ = self._inflight[delivery.message_id]
-        self._inflight[delivery.message_id] = (task, holder, caps)
+        task, attempt_id, _ = self._inflight[delivery.message_id]
+        self._inflight[delivery.message_id] = (task, attempt_id, caps)
         try:
             claim = await asyncio.to_thread(self.service.claim, job.attempt_id, cfg.name, self.placer.new_sid())
             if claim is None:
@@ -149,7 +157,7 @@ class Dialer:
             await self._record(delivery, outcome)
         finally:
             try:
-                await self.slots.release(job.attempt_id, caps)
+                await self.slots.release(holder, caps)
             except Exception:  # the leases run out by themselves
                 logger.warning(f"dialer {cfg.name}: releasing the slots of {job.attempt_id} failed; they expire")
 
@@ -174,7 +182,7 @@ class Dialer:
 
     async def _orphan(self, delivery: Delivery, view) -> None:
         """A job whose call is (or was) live under another dialer's name."""
-        if any(holder == view.id and mid != delivery.message_id for mid, (_, holder, _) in self._inflight.items()):
+        if any(attempt == view.id and mid != delivery.message_id for mid, (_, attempt, _) in self._inflight.items()):
             await self.queue.ack(delivery)  # a second copy of a job this dialer is placing right now
             return
         if view.dialer != self.config.name and view.dialer and await self.queue.is_alive(view.dialer):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 from agent.campaigns.carrier import VOICEMAIL_MESSAGE, builtin_persona
 from agent.campaigns.network import SimulatedNetwork
-from agent.campaigns.placers import Outcome, Progress, recover_from_record
+from agent.campaigns.placers import Outcome, Progress, campaign_parameters, recover_from_record
 from agent.campaigns.service import AttemptRecord, AttemptView, Claim
 from telephony.simulator.voice import CallerVoice
 
@@ -25,13 +26,15 @@ class PhoneSimulatorPlacer:
     name = "phone"
 
     def __init__(self, base_url: str, store, network: SimulatedNetwork | None = None, *,
-                 auth_token: str | None = None, record_wait_s: float = 30.0):
+                 auth_token: str | None = None, record_wait_s: float = 30.0, models_dir: Path | None = None):
         self.base_url = base_url.rstrip("/")
         self.store = store
         self.network = network or SimulatedNetwork(odds={"answer": 1.0})
         self.auth_token = auth_token
         self.record_wait_s = record_wait_s
         self._voices: dict[str, CallerVoice] = {}
+        self._voice_loading = asyncio.Lock()  # two first calls at once load a voice once, not twice
+        self.models_dir = models_dir  # where the callers' Kokoro voice is assembled (the models_dir setting)
 
     def new_sid(self) -> str:
         return "CA" + uuid.uuid4().hex
@@ -52,7 +55,7 @@ class PhoneSimulatorPlacer:
             extra_query={"scenario": claim.scenario, "name": claim.name, "phone": claim.phone,
                          "campaign_id": claim.campaign_id, "person_id": str(claim.contact_id),
                          "direction": "outbound",
-                         **({"handoff_number": claim.handoff_number} if claim.handoff_number else {})},
+                         **campaign_parameters(claim)},
             auth_token=self.auth_token,
         )
         await progress("in_progress")
@@ -67,10 +70,12 @@ class PhoneSimulatorPlacer:
     async def _voice(self, persona):
         from tts import make_synthesizer
 
-        if persona.voice not in self._voices:
-            voice = CallerVoice(make_synthesizer("kokoro", voice=persona.voice, speed=persona.speed))
-            await asyncio.to_thread(voice.load)
-            self._voices[persona.voice] = voice
+        async with self._voice_loading:
+            if persona.voice not in self._voices:
+                voice = CallerVoice(make_synthesizer("kokoro", voice=persona.voice, speed=persona.speed,
+                                                     models_dir=self.models_dir))
+                await asyncio.to_thread(voice.load)
+                self._voices[persona.voice] = voice
         voice = self._voices[persona.voice]
         await asyncio.to_thread(voice.prepare, persona.lines())
         return voice

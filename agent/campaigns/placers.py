@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -10,6 +11,20 @@ from agent.campaigns.service import AttemptRecord, AttemptView, Claim
 from agent.store import CallStore
 
 Progress = Callable[[str], Awaitable[None]]  # "ringing" | "in_progress"
+
+
+def campaign_parameters(claim: Claim) -> dict[str, str]:
+    """The campaign's own settings a call carries to the call server as stream parameters (Twilio signs the
+    URL they travel in): its on-call number, and on whose behalf it calls and in what words (the disclosure
+    lines as a JSON list; ``agent.call.disclosure`` reads them back). Only those the campaign sets."""
+    parameters = {}
+    if claim.handoff_number:
+        parameters["handoff_number"] = claim.handoff_number
+    if claim.organization:
+        parameters["organization"] = claim.organization
+    if claim.disclosure:
+        parameters["disclosure"] = json.dumps(list(claim.disclosure), ensure_ascii=False)
+    return parameters
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,11 @@ class RedisJobQueue:
         await self._group()
         return (await self.redis.xpending(self.stream, GROUP))["pending"]
 
+    async def depth(self) -> tuple[int, int]:
+        """Jobs waiting for a dialer and jobs claimed by one (read, not acknowledged yet): for monitoring."""
+        claimed = await self.pending()
+        return max(await self.redis.xlen(self.stream) - claimed, 0), claimed
+
     async def close(self) -> None:
         await self.redis.aclose()
 

@@ -65,7 +65,7 @@ def make_placer(kind: str, settings: Settings, store: CallStore, back: Backend, 
         from agent.campaigns.phone import PhoneSimulatorPlacer
 
         return PhoneSimulatorPlacer(base_url or settings.base_url, store, network,
-                                    auth_token=settings.twilio_auth_token)
+                                    auth_token=settings.twilio_auth_token, models_dir=settings.models_dir)
     if kind == "twilio":
         from agent.campaigns.twilio_placer import TwilioPlacer, Waiters
 

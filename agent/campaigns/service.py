@@ -9,6 +9,7 @@ dial the same attempt.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,7 +31,9 @@ from agent.store.campaigns import (
     RetryContext,
 )
 from agent.store.clock import utcnow
+from agent.store.people import PeopleStore
 from dialog.phone_numbers import PhoneNumberError, to_e164
+from dialog.wording import fill
 
 # The attempt and campaign states, and what a dialer gets, are the ledger's; named here for the dialers.
 __all__ = ["ACTIVE", "CAMPAIGN_STATES", "ENDED", "WAITING", "AttemptRecord", "AttemptView", "CampaignError",
@@ -78,7 +81,9 @@ class CampaignStatus:
 
 class CampaignService:
     def __init__(self, database_url: str | None = None, *, engine: Engine | None = None):
-        self.ledger = CampaignLedger(engine if engine is not None else make_engine(database_url or ""))
+        engine = engine if engine is not None else make_engine(database_url or "")
+        self.ledger = CampaignLedger(engine)
+        self.people = PeopleStore(engine)
 
     # --- operator actions ----------------------------------------------------------------------------
 
@@ -94,9 +99,14 @@ class CampaignService:
         retry_policy: dict[str, Any] | None = None,
         max_concurrent: int = 5,
         handoff_number: str | None = None,
+        organization: str | None = None,
+        disclosure: Sequence[str] = (),
     ) -> CampaignRecord:
         """``handoff_number``: the on-call person a caller asking for one is put through to (E.164 or Korean
-        format; none: the server's CARECALL_HANDOFF_NUMBER)."""
+        format; none: the server's CARECALL_HANDOFF_NUMBER). ``organization``: on whose behalf its calls are
+        made ({organization} in the disclosure); ``disclosure``: its own wording of "an AI agent, recorded"
+        in place of the scenario's. Both win over the line's and the server's (none: theirs, then the
+        scenario's)."""
         if not name.strip():
             raise CampaignError("a campaign needs a name")
         if recurrence not in ("once", "daily"):
@@ -109,10 +119,11 @@ class CampaignService:
             on_call = to_e164(handoff_number) if handoff_number else None
         except PhoneNumberError as exc:
             raise CampaignError(f"handoff number: {exc}") from exc
+        organization, lines = _disclosure(organization, disclosure)
         return self.ledger.add_campaign(
             name=name.strip(), scenario=scenario, timezone=timezone, calling_hours=hours.as_json(),
             start_date=start_date, recurrence=recurrence, retry_policy=policy.as_json(), max_concurrent=max_concurrent,
-            handoff_number=on_call,
+            handoff_number=on_call, organization=organization, disclosure=lines,
         )
 
     def get(self, ref: str) -> CampaignRecord:
@@ -131,9 +142,10 @@ class CampaignService:
         return self.ledger.all()
 
     def import_csv(self, ref: str, text: str) -> ImportReport:
-        """Add the good rows; the report lists every skipped row by line number."""
+        """Add the good rows, registering each person (or updating their registry entry); the report lists
+        every skipped row by line number."""
         campaign = self.get(ref)
-        parsed = parse_contacts(text, self.ledger.phones(campaign.id))
+        parsed = parse_contacts(text, self.ledger.phones(campaign.id), care_workers=self.people.care_workers())
         self.ledger.add_contacts(campaign.id, parsed.rows)
         return ImportReport(len(parsed.rows), parsed.errors)
 
@@ -283,7 +295,7 @@ class CampaignService:
         return Finished(True, final=False, retry_at=retry_at)
 
     def _retry_time(self, context: RetryContext, status: str, now: datetime) -> datetime | None:
-        if status in ("completed", "canceled"):
+        if status in ("completed", "canceled", "opted_out"):
             return None
         attempt, campaign = context.attempt, context.campaign
         delay = RetryPolicy.parse(campaign.retry_policy).retry_after(status, context.earlier)
@@ -313,3 +325,25 @@ class CampaignService:
         done = sum(1 for _, _, final in latest.values() if final)
         return CampaignStatus(campaign, contacts, done, {k: v for k, v in counts.items() if v}, len(attempts),
                               round_date)
+
+
+# A campaign's disclosure travels to the call server in the call's stream parameters (the TwiML Twilio
+# fetches, which it caps at 4000 characters): a few short lines, not a script.
+DISCLOSURE_MAX_CHARS = 300
+ORGANIZATION_MAX_CHARS = 100
+
+
+def _disclosure(organization: str | None, lines: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The campaign's organisation and disclosure lines, trimmed and checked (blank: none)."""
+    name = (organization or "").strip() or None
+    if name and len(name) > ORGANIZATION_MAX_CHARS:
+        raise CampaignError(f"organization: at most {ORGANIZATION_MAX_CHARS} characters")
+    kept = [line.strip() for line in lines if line.strip()]
+    if sum(len(line) for line in kept) > DISCLOSURE_MAX_CHARS:
+        raise CampaignError(f"disclosure: at most {DISCLOSURE_MAX_CHARS} characters in all")
+    for line in kept:
+        try:
+            fill(line, {"organization": name or ""})
+        except (ValueError, IndexError, KeyError, AttributeError) as exc:
+            raise CampaignError(f"disclosure line {line!r}: {exc} (variables are written {{organization}})") from exc
+    return name, kept

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 from loguru import logger
 
-from agent.campaigns.placers import Outcome, Progress
+from agent.campaigns.placers import Outcome, Progress, campaign_parameters
 from agent.campaigns.service import ENDED, AttemptRecord, AttemptView, CampaignService, Claim
 from agent.campaigns.waiters import Waiters
 
@@ -67,8 +67,7 @@ class TwilioPlacer:
     def answer_url(self, claim: Claim) -> str:
         query = {"attempt": claim.attempt_id, "scenario": claim.scenario, "name": claim.name, "phone": claim.phone,
                  "campaign_id": claim.campaign_id, "person_id": str(claim.contact_id), "direction": "outbound"}
-        if claim.handoff_number:  # passed on to the stream (Twilio signs the URL): the call's on-call person
-            query["handoff_number"] = claim.handoff_number
+        query.update(campaign_parameters(claim))  # passed on to the stream: on-call person, disclosure wording
         return f"{self.base_url}/campaigns/twilio/answer?{urlencode(query)}"
 
     def status_url(self, attempt_id: str) -> str:

@@ -52,6 +52,14 @@ def create(
     handoff_number: str | None = typer.Option(
         None, help="On-call number a caller asking for a person is put through to (default: CARECALL_HANDOFF_NUMBER)."
     ),
+    organization: str | None = typer.Option(
+        None, help="On whose behalf its calls are made ({organization} in the disclosure; default: the line's, "
+                   "CARECALL_ORGANIZATION, else the scenario's)."
+    ),
+    disclosure: list[str] = typer.Option(
+        [], help="Its own disclosure line, said after the greeting in place of the scenario's (repeatable; "
+                 "{organization} is filled in)."
+    ),
 ) -> None:
     """Create a campaign (a draft: import contacts, then start it)."""
     from agent.campaigns.retry import DEFAULT_POLICY, parse_retry_option
@@ -67,6 +75,7 @@ def create(
             name, scenario=scenario, calling_hours={"days": days, "start": start, "end": end or "18:00"},
             timezone=timezone, start_date=date.fromisoformat(start_date) if start_date else None,
             recurrence=recurrence, retry_policy=policy, max_concurrent=max_concurrent, handoff_number=handoff_number,
+            organization=organization, disclosure=disclosure,
         )
     except ValueError as exc:
         _fail(exc)
@@ -297,7 +306,9 @@ def _describe(campaign) -> None:
         f"  {campaign.name} ({campaign.status}) scenario {campaign.scenario}, {campaign.recurrence} from "
         f"{campaign.start_date or 'start'}; {','.join(h['days'])} {h['start']}–{h['end']} {campaign.timezone}; "
         f"up to {campaign.max_concurrent} at once; retries: {policy}"
-        + (f"; a person: {campaign.handoff_number}" if campaign.handoff_number else ""), highlight=False,
+        + (f"; a person: {campaign.handoff_number}" if campaign.handoff_number else "")
+        + (f"; on behalf of {campaign.organization}" if campaign.organization else "")
+        + (f"; disclosure: {' / '.join(campaign.disclosure)}" if campaign.disclosure else ""), highlight=False,
     )
 
 

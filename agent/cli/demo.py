@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import socket
 import time
+from pathlib import Path
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,11 +34,12 @@ from telephony.simulator.voice import CallerVoice
 AGENT_NUMBER = "+8215881234"  # the care centre's line in the simulation
 
 
-def persona_voice(persona: Persona) -> CallerVoice:
-    """The persona's voice: a Kokoro synthesiser (not loaded yet) behind the simulator's line cache."""
+def persona_voice(persona: Persona, models_dir: Path | None = None) -> CallerVoice:
+    """The persona's voice: a Kokoro synthesiser (not loaded yet) behind the simulator's line cache; its model is
+    assembled under ``models_dir`` (the ``models_dir`` setting; None: ~/.cache/carecall/models)."""
     from tts import make_synthesizer
 
-    return CallerVoice(make_synthesizer("kokoro", voice=persona.voice, speed=persona.speed))
+    return CallerVoice(make_synthesizer("kokoro", voice=persona.voice, speed=persona.speed, models_dir=models_dir))
 
 
 @dataclass
@@ -77,7 +79,7 @@ async def run_demo(settings: Settings, persona_name: str, console: Console) -> D
         run_step("database schema", lambda: migrate(settings.resolved_database_url))
         status.update("loading the agent's speech models…")
         engines = await asyncio.to_thread(Engines.load, settings, done)
-        voice = persona_voice(persona)
+        voice = persona_voice(persona, settings.models_dir)
         await asyncio.to_thread(run_step, f"the caller's voice ({persona.voice})", voice.load)
         await asyncio.to_thread(run_step, "the caller's lines", lambda: voice.prepare(persona.lines()))
 

@@ -1,8 +1,24 @@
-"""How the command line logs: our warnings and serious errors only, unless ``--verbose``."""
+"""How the command line logs.
+
+``quiet_logs``: our warnings and the pipeline library's serious errors only (``--verbose``: everything), for
+the interactive commands whose console is the output. ``server_logs``: what ``carecall serve`` writes for an
+operator or a log collector: our info and up, other libraries' warnings (the pipeline library's errors) and
+up, as text or as JSON lines. Within a call every line carries its ``call_id`` and ``call_sid`` (the call
+runner binds them with ``logger.contextualize``; they reach every task the call starts).
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from typing import Any, TextIO
+
+LOG_FORMATS = ("text", "json")
+OURS = ("agent", "asr", "tts", "dialog", "telephony", "__main__")
+TEXT_FORMAT = (
+    "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | <cyan>{name}</cyan> | "
+    "{extra[ids]}<level>{message}</level>"
+)
 
 
 def quiet_logs(verbose: bool) -> None:
@@ -18,3 +34,61 @@ def quiet_logs(verbose: bool) -> None:
         return record["level"].no >= 40 or not record["name"].startswith("pipecat")
 
     logger.add(sys.stderr, level="WARNING", filter=ours_or_serious)
+
+
+def server_logs(log_format: str = "text", verbose: bool = False, stream: TextIO | None = None) -> None:
+    """The server's logging: ``log_format`` text or json; ``verbose``: every library's debug lines as well."""
+    from loguru import logger
+
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format '{log_format}': expected one of {', '.join(LOG_FORMATS)}")
+    out = stream or sys.stderr
+    logger.remove()
+    logger.configure(extra={"call_id": "", "call_sid": ""}, patcher=_ids_prefix)
+    wanted = (lambda record: True) if verbose else _worth_serving
+    if log_format == "json":
+        logger.add(_json_sink(out), level="DEBUG" if verbose else "INFO", filter=wanted, format="{message}")
+    else:
+        logger.add(out, level="DEBUG" if verbose else "INFO", filter=wanted, format=TEXT_FORMAT,
+                   colorize=out.isatty() if hasattr(out, "isatty") else False)
+
+
+def _worth_serving(record) -> bool:
+    """Ours from info up; the pipeline library's errors (its warnings are tuning advice); others' warnings."""
+    name, level = record["name"] or "", record["level"].no
+    if name.split(".")[0] in OURS:
+        return True
+    if name.startswith("pipecat"):
+        return level >= 40
+    return level >= 30
+
+
+def _ids_prefix(record) -> None:
+    call_id = record["extra"].get("call_id")
+    record["extra"]["ids"] = f"[{call_id[:8]}] " if call_id else ""
+
+
+def json_line(record: dict[str, Any]) -> str:
+    """One log record as a JSON object: time (ISO, with offset), level, logger, message, the bound fields
+    (``call_id``, ``call_sid`` …; empty ones left out) and the exception's traceback if any."""
+    line: dict[str, Any] = {
+        "time": record["time"].isoformat(timespec="milliseconds"),
+        "level": record["level"].name,
+        "logger": record["name"],
+        "message": record["message"],
+    }
+    line.update({k: v for k, v in record["extra"].items() if k != "ids" and v not in ("", None)})
+    if record["exception"] is not None:
+        import traceback
+
+        exc_type, exc, tb = record["exception"]
+        line["exception"] = "".join(traceback.format_exception(exc_type, exc, tb))
+    return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def _json_sink(stream: TextIO):
+    def write(message) -> None:
+        stream.write(json_line(message.record) + "\n")
+        stream.flush()
+
+    return write

@@ -19,6 +19,10 @@ from agent.cli.users import users_app  # noqa: E402
 app.add_typer(users_app, name="user")
 from agent.cli.campaign import campaign_app  # noqa: E402
 app.add_typer(campaign_app, name="campaign")
+from agent.cli.report import report_app  # noqa: E402
+app.add_typer(report_app, name="report")
+from agent.cli.retention import retention_app  # noqa: E402
+app.add_typer(retention_app, name="retention")
 from asr.recipes.cli import asr_app  # noqa: E402
 app.add_typer(asr_app, name="asr")
 from tts.recipes.cli import tts_app  # noqa: E402
@@ -48,16 +52,23 @@ def demo(
 
 @app.command()
 def serve(
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Every library's debug lines as well."),
+    log_format: str | None = typer.Option(
+        None, "--log-format", help="text or json (one object a line, with the call id); default CARECALL_LOG_FORMAT."
+    ),
     insecure_no_twilio_signature: bool = typer.Option(
         False, "--insecure-no-twilio-signature",
         help="Serve on a non-loopback host or a public URL without a Twilio auth token: anyone who reaches "
         "the server can start media streams and post campaign callbacks. For closed labs only.",
     ),
 ) -> None:
-    """Run the agent's server (Twilio webhook ``/twiml`` and media stream ``/ws``)."""
-    quiet_logs(verbose)
+    """Run the agent's server (Twilio webhook ``/twiml``, media stream ``/ws``, ``/dashboard``, ``/metrics``)."""
+    from agent.cli.logs import LOG_FORMATS, server_logs
+
     settings = Settings()
+    if log_format is not None and log_format not in LOG_FORMATS:
+        raise typer.BadParameter(f"expected one of {', '.join(LOG_FORMATS)}", param_hint="--log-format")
+    server_logs(log_format or settings.log_format, verbose)
     check_exposure(settings, insecure_no_twilio_signature)
     os.umask(0o077)  # all the server writes (database, recordings, keys, caches) is for its owner only
     from agent.app import create_app, run_server
@@ -65,6 +76,10 @@ def serve(
     from agent.store import CallStore, migrate
 
     migrate(settings.resolved_database_url)
+    if settings.otel_endpoint:
+        from agent.observability.tracing import start_tracing
+
+        start_tracing(settings.otel_endpoint)
     with console.status("Loading speech models…"):
         engines = Engines.load(settings, progress=lambda what, s: console.log(f"{what}: {s:.1f}s"))
     store = CallStore(settings.resolved_database_url)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 from rich.console import Console
 
@@ -23,9 +21,17 @@ def _book():
     return UserBook(UserStore(make_engine(settings.resolved_database_url)))
 
 
-def _password() -> str:
-    """From $CARECALL_USER_PASSWORD (for scripts), else asked twice without echo."""
-    return os.environ.get(PASSWORD_ENV) or typer.prompt("비밀번호", hide_input=True, confirmation_prompt=True)
+# A one-off secret of the command, not a server setting: Typer (click) reads it from $CARECALL_USER_PASSWORD,
+# so scripts never put it on a command line that other users of the machine could see.
+PASSWORD = typer.Option(
+    None, "--password", envvar=PASSWORD_ENV, hidden=True,
+    help="Read from $CARECALL_USER_PASSWORD (for scripts); prompted twice without echo when unset.",
+)
+
+
+def _password(given: str | None) -> str:
+    """The password from $CARECALL_USER_PASSWORD, else asked twice without echo."""
+    return given or typer.prompt("비밀번호", hide_input=True, confirmation_prompt=True)
 
 
 def _run(action) -> None:
@@ -42,18 +48,19 @@ def _run(action) -> None:
 def add(
     username: str,
     role: str = typer.Option("operator", help="admin or operator."),
+    password: str | None = PASSWORD,
 ) -> None:
     """Create a user (password prompted, or read from $CARECALL_USER_PASSWORD)."""
     book = _book()
-    _run(lambda: book.add(username, _password(), role))
+    _run(lambda: book.add(username, _password(password), role))
     console.print(f"사용자 {username} ({role})를 만들었습니다.", markup=False)
 
 
 @users_app.command("passwd")
-def passwd(username: str) -> None:
-    """Set a new password."""
+def passwd(username: str, password: str | None = PASSWORD) -> None:
+    """Set a new password (prompted, or read from $CARECALL_USER_PASSWORD)."""
     book = _book()
-    _run(lambda: book.set_password(username, _password()))
+    _run(lambda: book.set_password(username, _password(password)))
     console.print(f"{username}의 비밀번호를 바꿨습니다.", markup=False)
 
 

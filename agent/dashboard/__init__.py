@@ -24,6 +24,7 @@ from agent.dashboard.calls import CallDesk
 from agent.dashboard.campaigns import CampaignBoard
 from agent.dashboard.live import LiveHub, make_hub
 from agent.dashboard.notify import EmailChannel, Notifier, WebhookChannel
+from agent.dashboard.people import PeopleDesk
 from agent.dashboard.router import router
 from agent.dashboard.users import UserBook
 from agent.dashboard.web import (
@@ -35,8 +36,9 @@ from agent.dashboard.web import (
     make_throttle,
     secret_key,
 )
+from agent.recordings import RecordingShelf, recording_shelf
 from agent.settings import Settings
-from agent.store import AuditLog, CallStore, CampaignLedger, SqlBookingBook, UserStore
+from agent.store import AuditLog, CallStore, CampaignLedger, PeopleStore, SqlBookingBook, UserStore
 from dialog.clock import SEOUL
 
 HERE = Path(__file__).parent
@@ -53,7 +55,9 @@ class Dashboard:
     hub: LiveHub
     notifier: Notifier
     templates: Jinja2Templates
+    people: PeopleDesk
     recordings_dir: Path
+    recordings: RecordingShelf  # every storage a call's recording may be in (agent/recordings)
     throttle: LoginThrottle | RedisLoginThrottle = field(default_factory=LoginThrottle)
     tz: tzinfo = SEOUL
 
@@ -111,7 +115,9 @@ def mount_dashboard(app: FastAPI, settings: Settings, store: CallStore) -> Dashb
         hub=make_hub(settings.redis_url),
         notifier=Notifier(store, notification_channels(settings), settings.base_url),
         templates=templates,
+        people=PeopleDesk(PeopleStore(store.engine), SEOUL),
         recordings_dir=settings.recordings_dir,
+        recordings=recording_shelf(settings),
         throttle=make_throttle(settings.redis_url),
     )
     app.state.dashboard = dashboard

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
+from agent.dashboard.today import DayFigures, day_figures
 from agent.store import CallRecord, CallStore, FlagAlreadyResolved, FlagRecord
 from dialog.flags import severity_rank
 
@@ -57,6 +58,10 @@ class CallDesk:
         if not phone_number:
             return []
         return self._store.history(phone_number, exclude=exclude, limit=limit)
+
+    def today(self, now: datetime, tz: tzinfo) -> DayFigures:
+        """The calls of ``now``'s day in ``tz`` by outcome, and the agent's voice-to-voice latency."""
+        return day_figures(self._store, now, tz)
 
     def live(self, limit: int = 50) -> list[CallRecord]:
         """Calls in progress now, with the turns so far."""

@@ -9,7 +9,7 @@ from typing import Any
 from agent.store import CampaignLedger, CampaignRecord, FlagRecord
 from agent.store.campaigns import ACTIVE, ENDED, WAITING
 
-DIALED = {*ACTIVE, *ENDED} - {"canceled"}  # the network was asked to ring the contact
+DIALED = {*ACTIVE, *ENDED} - {"canceled", "opted_out"}  # the network was asked to ring the contact
 
 
 @dataclass

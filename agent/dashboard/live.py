@@ -16,19 +16,24 @@ from typing import Any, Protocol
 from loguru import logger
 
 from agent.call.events import CallEvent
+from dialog.scenario import labels_for
 
 DEFAULT_CHANNEL = "carecall:call-events"
 QUEUE_SIZE = 256  # a page that stops reading loses its oldest events, never blocks a call
 
 
 def event_payload(event: CallEvent) -> dict[str, Any]:
-    """A JSON-safe dict of a CallEvent (flags in ``data`` are dataclasses)."""
+    """A JSON-safe dict of a CallEvent (flags in ``data`` are dataclasses). A finished call's outcome comes
+    with its Korean name too (``outcome_label``, the call's scenario's own), so pages show no raw codes."""
+    data = _jsonable(event.data)
+    if event.kind == "ended" and isinstance(data, dict) and data.get("outcome"):
+        data["outcome_label"] = labels_for(data.get("scenario")).outcome(data["outcome"])
     return {
         "kind": event.kind,
         "call_id": event.call_id,
         "text": event.text,
         "state": event.state,
-        "data": _jsonable(event.data),
+        "data": data,
     }
 
 

@@ -34,6 +34,7 @@ import httpx
 from loguru import logger
 
 from agent.call.events import CallEvent
+from agent.observability.metrics import METRICS
 from agent.store import AlertOutbox, AlertRoute, CallRecord, CallStore, OutboxEntry, utcnow
 from dialog.flags import severity_rank
 
@@ -262,6 +263,7 @@ class Notifier:
         except Exception as exc:
             reason = str(exc) if isinstance(exc, DeliveryError) else type(exc).__name__
             retry_at = now + self.retry_delay(entry.attempts)
+            METRICS.alert_failed(entry.channel)
             logger.warning(
                 f"{entry.channel} alert {entry.id} for call {entry.call_id} failed (try {entry.attempts}): {reason};"
                 f" next try at {retry_at:%H:%M:%S} UTC"

@@ -8,11 +8,13 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from agent.dashboard.calls import recording_file
+from agent.dashboard.audio import has_recording, recording_response
 from agent.dashboard.export import campaign_csv
 from agent.dashboard.live import sse_stream
+from agent.dashboard.people_routes import router as people_router
+from agent.dashboard.operations import router as operations_router
 from agent.dashboard.users import ROLES, Account, UserError, normalize_username
 from agent.dashboard.web import check_csrf, client_address, csrf_token, current_user, log_in, log_out, require_admin
 from agent.store.clock import utcnow
@@ -99,7 +101,8 @@ def _safe_next(target: str) -> str:
 
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, user: User) -> HTMLResponse:
-    return _page(request, "queue.html", user, items=_state(request).calls.queue())
+    dash = _state(request)
+    return _page(request, "queue.html", user, items=dash.calls.queue(), today=dash.calls.today(utcnow(), dash.tz))
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
@@ -114,19 +117,18 @@ def call_page(request: Request, call_id: str, user: User) -> HTMLResponse:
         user,
         call=call,
         flagged_turns={f.turn_index for f in call.flags if f.turn_index is not None},
-        has_audio=recording_file(call.recording_path, dash.recordings_dir) is not None,
+        has_audio=has_recording(dash.recordings, call.recording_path),
         history=dash.calls.history(call.phone_number, exclude=call.id),
         trail=dash.audit.for_call(call.id, [f.id for f in call.flags]),
+        person=dash.people.by_phone(call.phone_number),
     )
 
 
 @router.get("/calls/{call_id}/audio")
-def call_audio(request: Request, call_id: str, user: User) -> FileResponse:
+def call_audio(request: Request, call_id: str, user: User) -> Response:
+    """The recording from whichever storage holds it (agent/dashboard/audio.py), with byte ranges."""
     dash = _state(request)
-    path = recording_file(dash.calls.recording(call_id), dash.recordings_dir)
-    if path is None:
-        raise HTTPException(404, "녹음 파일이 없습니다.")
-    return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, no-store"})
+    return recording_response(dash.recordings, dash.calls.recording(call_id), request.headers.get("range"))
 
 
 @router.post("/flags/{flag_id}/resolve")
@@ -271,3 +273,9 @@ def change_user(
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, admin: Admin) -> HTMLResponse:
     return _page(request, "audit.html", admin, entries=_state(request).audit.recent())
+
+
+router.include_router(operations_router)  # weekly reports, campaign pause / resume / import
+
+
+router.include_router(people_router)  # /dashboard/people…: agent/dashboard/people_routes.py

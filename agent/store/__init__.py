@@ -9,6 +9,7 @@ Repositories, each over one shared engine, hand out frozen dataclasses and never
 - ``UserStore`` (users.py): dashboard accounts
 - ``AuditLog`` (audit.py): who did what, and when
 - ``AlertOutbox`` (outbox.py): alerts about flags, kept until a channel has taken them
+- ``PeopleStore`` (people.py): the people called: care worker, guardian, consent, opt-out
 """
 
 from agent.store.audit import AuditEntry, AuditLog
@@ -19,10 +20,11 @@ from agent.store.clock import as_aware, utcnow
 from agent.store.engine import Engine, database_unreachable, make_engine
 from agent.store.migrate import migrate, schema_differences
 from agent.store.outbox import AlertOutbox, AlertRoute, OutboxEntry
+from agent.store.people import PeopleStore, Person
 from agent.store.users import DuplicateUsername, UserRecord, UserStore
 
 __all__ = [
     "AlertOutbox", "AlertRoute", "AuditEntry", "AuditLog", "CallRecord", "CallStore", "CampaignLedger", "CampaignRecord", "DuplicateUsername",
-    "Engine", "FlagAlreadyResolved", "FlagRecord", "OutboxEntry", "SqlBookingBook", "TurnRecord", "UserRecord", "UserStore",
+    "Engine", "FlagAlreadyResolved", "FlagRecord", "OutboxEntry", "PeopleStore", "Person", "SqlBookingBook", "TurnRecord", "UserRecord", "UserStore",
     "as_aware", "database_unreachable", "make_engine", "migrate", "schema_differences", "utcnow",
 ]  # fmt: skip

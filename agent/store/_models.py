@@ -142,6 +142,8 @@ class Campaign(Base):
     retry_policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     max_concurrent: Mapped[int] = mapped_column(Integer, default=5)
     handoff_number: Mapped[str | None] = mapped_column(String(32))  # E.164: a caller asking for a person gets it
+    organization: Mapped[str | None] = mapped_column(String(100))  # {organization} in its calls' disclosure
+    disclosure: Mapped[list[str] | None] = mapped_column(JSON)  # its own disclosure lines; None: the scenario's
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -157,6 +159,30 @@ class Contact(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     source_line: Mapped[int | None] = mapped_column(Integer)  # line in the imported CSV
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the registry's person with this phone (agent.store.people); opt-outs are checked by phone all the same
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+
+
+class Person(Base):
+    """Someone the service calls, one row per phone number: who looks after them, whom to call in an
+    emergency, and whether they still want calls (an opt-out stops every campaign from then on)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(32), unique=True)  # E.164
+    care_worker: Mapped[str | None] = mapped_column(String(100), index=True)  # a dashboard username
+    guardian_name: Mapped[str | None] = mapped_column(String(100))
+    guardian_phone: Mapped[str | None] = mapped_column(String(32))  # E.164
+    notes: Mapped[str] = mapped_column(Text, default="")
+    consent: Mapped[str] = mapped_column(String(16), default="unknown")  # unknown | given | refused
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    opted_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opt_out_reason: Mapped[str | None] = mapped_column(Text)
+    opt_out_source: Mapped[str | None] = mapped_column(String(100))  # who: a username, or "call:<id>"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class CallAttempt(Base):

@@ -106,6 +106,11 @@ class CallStore:
         self.engine = make_engine(database_url)  # shared with the other repositories of the same database
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    def ping(self) -> None:
+        """One round trip (``SELECT 1``); raises when the database cannot be reached (the server's ``/ready``)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
     def start_call(
         self,
         *,
@@ -366,6 +371,42 @@ class CallStore:
             if call is None:
                 raise KeyError(f"no call {call_id}")
             call.recording_path = recording_path
+
+    def set_reply_latency(self, call_id: str, latency_ms: int) -> bool:
+        """Voice-to-voice latency (caller stopped → first agent audio) on the call's newest agent turn: known
+        only once the reply's audio has started, after the turn was written. A turn that has one keeps it.
+        Whether it was set."""
+        with self._sessions.begin() as session:
+            turn = session.scalar(
+                select(Turn).where(Turn.call_id == call_id, Turn.speaker == "agent")
+                .order_by(Turn.index.desc()).limit(1)
+            )  # fmt: skip
+            if turn is None or turn.latency_ms is not None:
+                return False
+            turn.latency_ms = latency_ms
+            return True
+
+    def day_summary(self, since: datetime, until: datetime) -> DaySummary:
+        """The calls started in [since, until): how many ended with each outcome (``None``: in progress) and
+        the voice-to-voice latencies of their agent turns."""
+        with self._sessions() as session:
+            outcomes = session.execute(
+                select(Call.outcome, func.count()).where(Call.started_at >= since, Call.started_at < until)
+                .group_by(Call.outcome)
+            ).all()  # fmt: skip
+            latencies = session.scalars(
+                select(Turn.latency_ms).join(Call, Turn.call_id == Call.id)
+                .where(Call.started_at >= since, Call.started_at < until, Turn.speaker == "agent",
+                       Turn.latency_ms.is_not(None))
+            ).all()  # fmt: skip
+        return DaySummary(outcomes={outcome: count for outcome, count in outcomes},
+                          latencies_ms=tuple(sorted(latencies)))
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    outcomes: dict[str | None, int]  # outcome → calls (None: still in progress)
+    latencies_ms: tuple[int, ...]  # voice-to-voice, every measured agent turn, ascending
 
 
 def _add_new_flags(session: Session, call_id: str, flags: Iterable[RaisedFlag]) -> list[str]:

@@ -10,7 +10,7 @@ rows and makes each change atomic.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -19,16 +19,20 @@ from sqlalchemy import Engine, and_, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from agent.store._models import Call, CallAttempt, Campaign, Contact, Flag
+from agent.store._models import Call, CallAttempt, Campaign, Contact, Flag, Person
 from agent.store.calls import CallRecord, call_record, flag_record
 from agent.store.clock import as_aware, utcnow
+from agent.store.people import register
 
 # An attempt's life: scheduled → queued → dialing → ringing → in_progress → one of ENDED.
 WAITING = ("scheduled", "queued")
 ACTIVE = ("dialing", "ringing", "in_progress")
 # unknown: the network may or may not have placed the call (a timeout after the request was sent); the contact
 # is not dialled again before a lookup shows no call was made (agent.campaigns.dialer).
-ENDED = ("completed", "no_answer", "busy", "failed", "voicemail", "canceled", "unknown")
+# opted_out: the person asked for no more calls (agent.store.people); found when the attempt fell due or
+# was about to be dialled, it ends there, final, undialled.
+ENDED = ("completed", "no_answer", "busy", "failed", "voicemail", "canceled", "unknown", "opted_out")
+OPTED_OUT_DETAIL = "not dialled: the person has opted out of calls"
 CAMPAIGN_STATES = ("draft", "running", "paused", "finished")
 
 
@@ -48,6 +52,8 @@ class CampaignRecord:
     retry_policy: dict[str, Any] = field(default_factory=dict)  # {"no_answer": {"max_retries", "delay_minutes"}, …}
     max_concurrent: int = 5
     handoff_number: str | None = None  # E.164: where a caller asking for a person is put through
+    organization: str | None = None  # on whose behalf its calls are made ({organization}); None: the line's/server's
+    disclosure: tuple[str, ...] = ()  # its own disclosure lines; (): the scenario's
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -113,6 +119,8 @@ class Claim:
     scenario: str
     call_sid: str | None = None
     handoff_number: str | None = None  # the campaign's on-call number
+    organization: str | None = None  # the campaign's {organization} in the disclosure
+    disclosure: tuple[str, ...] = ()  # the campaign's own disclosure lines
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,23 @@ class NewContact(Protocol):
     def phone(self) -> str: ...
     @property
     def notes(self) -> str: ...
+    # for the people registry (agent.store.people); empty: leave what the registry has
+    @property
+    def care_worker(self) -> str: ...
+    @property
+    def guardian_name(self) -> str: ...
+    @property
+    def guardian_phone(self) -> str: ...
+    @property
+    def person_notes(self) -> str: ...
+    @property
+    def consent(self) -> str: ...  # agent.store.people.CONSENT_STATES
+
+
+def _opted_out(phone_column):
+    """Whether the person with this number has opted out (checked by phone, so it holds for contacts
+    imported before the registry too)."""
+    return select(Person.id).where(Person.phone == phone_column, Person.opted_out.is_(True)).exists()
 
 
 class CampaignLedger:
@@ -167,12 +192,14 @@ class CampaignLedger:
     def add_campaign(
         self, *, name: str, scenario: str, timezone: str, calling_hours: dict[str, Any], start_date: date | None,
         recurrence: str, retry_policy: dict[str, Any], max_concurrent: int, handoff_number: str | None = None,
+        organization: str | None = None, disclosure: Sequence[str] = (),
     ) -> CampaignRecord:
         """A new draft campaign."""
         row = Campaign(
             id=str(uuid.uuid4()), name=name, scenario=scenario, status="draft", timezone=timezone,
             calling_hours=calling_hours, start_date=start_date, recurrence=recurrence, retry_policy=retry_policy,
             max_concurrent=max_concurrent, handoff_number=handoff_number,
+            organization=organization, disclosure=list(disclosure) or None,
         )  # fmt: skip
         with self._sessions.begin() as session:
             session.add(row)
@@ -205,12 +232,17 @@ class CampaignLedger:
             return set(session.scalars(select(Contact.phone).where(Contact.campaign_id == campaign_id)))
 
     def add_contacts(self, campaign_id: str, contacts: Iterable[NewContact]) -> int:
-        """Add all in one transaction; returns how many."""
+        """Add all in one transaction, each registered in (or updating) the people registry; returns how many."""
         added = 0
         with self._sessions.begin() as session:
             for c in contacts:
+                person_id = register(
+                    session, c.phone, c.name, care_worker=c.care_worker, guardian_name=c.guardian_name,
+                    guardian_phone=c.guardian_phone, notes=c.person_notes,
+                    consent=c.consent,
+                )  # fmt: skip
                 session.add(Contact(campaign_id=campaign_id, name=c.name, phone=c.phone, notes=c.notes,
-                                    source_line=c.line))  # fmt: skip
+                                    source_line=c.line, person_id=person_id))  # fmt: skip
                 added += 1
         return added
 
@@ -283,9 +315,22 @@ class CampaignLedger:
 
     def queue_due(self, to_queue: Iterable[str], to_move: dict[str, datetime], now: datetime) -> list[str]:
         """In one transaction: mark ``to_queue`` attempts ``queued`` and move ``to_move`` ones to a later
-        time, each only while still ``scheduled``. Returns the ids this call queued."""
+        time, each only while still ``scheduled``; but an attempt to a person who has opted out ends there
+        (``opted_out``, final). Returns the ids this call queued."""
         queued: list[str] = []
+        to_queue = list(to_queue)
         with self._sessions.begin() as session:
+            if to_queue:
+                opted_out = set(session.scalars(
+                    select(CallAttempt.id).join(Contact, Contact.id == CallAttempt.contact_id)
+                    .where(CallAttempt.id.in_(to_queue), _opted_out(Contact.phone))
+                ))  # fmt: skip
+                for attempt_id in opted_out:
+                    session.execute(update(CallAttempt).where(CallAttempt.id == attempt_id,
+                                                              CallAttempt.status == "scheduled")
+                                    .values(status="opted_out", final=True, ended_at=now, updated_at=now,
+                                            detail=OPTED_OUT_DETAIL))  # fmt: skip
+                to_queue = [a for a in to_queue if a not in opted_out]
             for attempt_id, when in to_move.items():
                 session.execute(update(CallAttempt).where(CallAttempt.id == attempt_id,
                                                           CallAttempt.status == "scheduled")
@@ -341,8 +386,9 @@ class CampaignLedger:
                            campaign_status)  # fmt: skip
 
     def claim(self, attempt_id: str, dialer: str, call_sid: str | None = None) -> Claim | None:
-        """Take a queued attempt for ``dialer``: None when another dialer has it or had it, or when the
-        campaign is no longer running (the attempt then goes back to ``scheduled`` for a resume)."""
+        """Take a queued attempt for ``dialer``: None when another dialer has it or had it, when the
+        campaign is no longer running (the attempt then goes back to ``scheduled`` for a resume), or when the
+        person has opted out (the attempt then ends ``opted_out``, final)."""
         now = utcnow()
         with self._sessions.begin() as session:
             row = session.execute(
@@ -356,6 +402,11 @@ class CampaignLedger:
                 session.execute(update(CallAttempt).where(CallAttempt.id == attempt_id, CallAttempt.status == "queued")
                                 .values(status="scheduled", updated_at=now))  # fmt: skip
                 return None
+            if session.scalar(select(_opted_out(contact.phone))):  # opted out while the job waited in the queue
+                session.execute(update(CallAttempt).where(CallAttempt.id == attempt_id, CallAttempt.status == "queued")
+                                .values(status="opted_out", final=True, ended_at=now, updated_at=now,
+                                        detail=OPTED_OUT_DETAIL))  # fmt: skip
+                return None
             won = session.execute(
                 update(CallAttempt).where(CallAttempt.id == attempt_id, CallAttempt.status == "queued")
                 .values(status="dialing", dialer=dialer, call_sid=call_sid, started_at=now, updated_at=now)
@@ -364,7 +415,8 @@ class CampaignLedger:
                 return None
             return Claim(attempt.id, campaign.id, contact.id, attempt.attempt_no, attempt.round_date,
                          contact.name, contact.phone, contact.notes or "", campaign.scenario, call_sid,
-                         handoff_number=campaign.handoff_number)  # fmt: skip
+                         handoff_number=campaign.handoff_number, organization=campaign.organization,
+                         disclosure=tuple(campaign.disclosure or ()))  # fmt: skip
 
     def set_call_sid(self, attempt_id: str, call_sid: str) -> None:
         with self._sessions.begin() as session:
@@ -479,7 +531,8 @@ def _campaign(row: Campaign) -> CampaignRecord:
         id=row.id, name=row.name, scenario=row.scenario, status=row.status, timezone=row.timezone,
         calling_hours=dict(row.calling_hours or {}), start_date=row.start_date, recurrence=row.recurrence,
         retry_policy=dict(row.retry_policy or {}), max_concurrent=row.max_concurrent,
-        handoff_number=row.handoff_number, created_at=as_aware(row.created_at), updated_at=as_aware(row.updated_at),
+        handoff_number=row.handoff_number, organization=row.organization, disclosure=tuple(row.disclosure or ()),
+        created_at=as_aware(row.created_at), updated_at=as_aware(row.updated_at),
     )  # fmt: skip
 
 

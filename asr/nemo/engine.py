@@ -12,7 +12,6 @@ packets through a session, so a streaming engine can stand in wherever the segme
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from pathlib import Path
@@ -47,7 +46,7 @@ class NemoStreamingRecognizer:
         model_dir: str | Path | None = None,  # the factory's generic name for the model location
         **_ignored: Any,
     ):
-        self.model_path = model_path or model_dir or os.environ.get("CARECALL_ASR_NEMO_MODEL") or None
+        self.model_path = model_path or model_dir or None
         self.device = device or "cpu"
         self.decoder = decoder
         self.chunk_ms = chunk_ms

@@ -16,7 +16,6 @@ RNNT heads are not exported this way: a hybrid checkpoint streams through its CT
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,9 @@ from asr.nemo.engine import NemoStreamingRecognizer
 from asr.nemo.session import Chunk
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("CARECALL_CACHE_DIR") or Path.home() / ".cache" / "carecall"
-    return Path(root) / "nemo-onnx"
+def default_cache_dir() -> Path:
+    """Where exports go when the caller names no folder (the server passes ``<cache_dir>/nemo-onnx``)."""
+    return Path.home() / ".cache" / "carecall" / "nemo-onnx"
 
 
 def first_graph(path: Path) -> Path:
@@ -87,9 +86,11 @@ class NemoOnnxRecognizer(NemoStreamingRecognizer):
 
     name = "nemo-onnx"
 
-    def __init__(self, *args: Any, onnx_path: str | Path | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, onnx_path: str | Path | None = None, onnx_cache_dir: str | Path | None = None,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.onnx_path = Path(onnx_path) if onnx_path else None
+        self.onnx_cache_dir = Path(onnx_cache_dir) if onnx_cache_dir else default_cache_dir()
         self._ort = None
         self._first_ort = None
         self._initial: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -124,7 +125,7 @@ class NemoOnnxRecognizer(NemoStreamingRecognizer):
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
         ctx = "x".join(map(str, self.info.att_context_size))
-        return _cache_dir() / f"{digest.hexdigest()[:16]}-{ctx}.onnx"
+        return self.onnx_cache_dir / f"{digest.hexdigest()[:16]}-{ctx}.onnx"
 
     def export(self, path: Path) -> Path:
         """``model.export()`` of the streaming graph (encoder + CTC head, caches as inputs and outputs)."""

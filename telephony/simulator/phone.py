@@ -409,7 +409,7 @@ class PhoneSimulator:
     def _on_clear(self, now: float) -> None:
         """Twilio empties its buffer and returns the marks still pending at once."""
         self.call.clear_count += 1
-        interrupted = self._voiced_until > now  # agent speech was still playing: a real barge-in
+        interrupted = self._agent_mid_utterance(now)  # a real barge-in, not a clear after the agent finished
         if interrupted:
             self.call.barge_ins += 1
         self._playback_end = min(self._playback_end, now)
@@ -420,6 +420,13 @@ class PhoneSimulator:
             self._cleared_echoes.append(name)
         self._pending_marks = []
         self._emit("agent", "clear", data={"interrupted": interrupted})
+
+    def _agent_mid_utterance(self, now: float) -> bool:
+        """Agent speech still playing, or a pause between two of its clauses (the next one still being
+        synthesised) shorter than the gap that ends an utterance: a clear now cuts the agent off."""
+        if self._voiced_until > now:
+            return True
+        return self._in_utterance and now - max(self._last_voiced_rx, self._voiced_until) <= self.quiet_s / 2
 
     def _place_heard(self, samples: np.ndarray, at: float) -> None:
         position = max(self._sample_at(at), len(self._heard) // 2)

@@ -10,6 +10,8 @@ lines:
     name: 한빛식당 예약
     scenario: reservation
     handoff_number: "02-555-0199"
+    organization: 한빛식당
+    disclosure: ["한빛식당 자동 응답입니다. 통화는 녹음됩니다."]
     venue: {id: hanbit, name: 한빛식당, hours: {mon: closed, tue: "11:30-21:30"}, seats: 12, max_party: 6}
   - number: "+82 31 555 0200"
     scenario: care_call
@@ -33,6 +35,9 @@ def test_a_dialled_number_finds_its_line_in_any_format(tmp_path):
     assert care.scenario == "care_call" and care.venue is None and care.name == "+82315550200"
     assert lines.find("02-555-0100").handoff_number == "+8225550199"  # the line's on-call person
     assert care.handoff_number is None  # the server's default applies
+    hanbit = lines.find("02-555-0100")  # who the agent says it calls for, and in which words
+    assert (hanbit.organization, hanbit.disclosure) == ("한빛식당", ("한빛식당 자동 응답입니다. 통화는 녹음됩니다.",))
+    assert (care.organization, care.disclosure) == (None, ())  # the server's organisation, the scenario's words
 
 
 def test_unknown_or_unreadable_numbers_have_no_line(tmp_path):

@@ -62,6 +62,20 @@ def test_a_call_after_start_up_greets_from_the_cache(tmp_path) -> None:
     assert len(syn.made) == before, f"{first!r} was not prewarmed"
 
 
+def test_the_disclosure_with_the_servers_organisation_is_made_at_start_up(tmp_path) -> None:
+    """"저는 행복구청의 AI 상담원이고, 통화는 녹음돼요." follows the greeting: ready before the first call."""
+    syn = CountingSynthesizer().load()
+    prewarm_server(syn, [CARE], Settings(data_dir=tmp_path, organization="행복구청")).join(timeout=30)
+    session = DialogSession(CARE, person={"name": ""}, now=datetime(2026, 12, 1, 12, 0), organization="행복구청")
+    greeting = session.start().text
+    told = "저는 행복구청의 AI 상담원이고, 통화는 녹음돼요."
+    assert told in greeting
+    assert all(syn.cache.get(syn.cache_key(clause, CARE_PROSODY)) is not None for clause in syn.clauses(told))
+    prewarm_call(syn, CARE, "", organization="한빛복지관").join(timeout=30)  # a line's own organisation
+    made = " ".join(clause for clause, _ in syn.made)
+    assert "한빛복지관의 에이아이 상담원" in made  # (clauses are normalised for speech)
+
+
 def test_the_callees_name_is_made_when_the_call_starts(tmp_path) -> None:
     syn = CountingSynthesizer().load()
     prewarm_server(syn, [CARE], Settings(data_dir=tmp_path)).join(timeout=30)

@@ -23,8 +23,18 @@ class Clip:
     mulaw_8k: bytes  # the same clip as a phone line carries it
 
 
+_made: dict[int, list[Clip]] = {}  # n → its clips: the test modules asking for the same set share one synthesis
+
+
 def make_held_out(n: int, tmp: Path) -> list[Clip]:
-    """``n`` Kokoro utterances the committed model never heard (new combinations, fresh voice mixes)."""
+    """``n`` Kokoro utterances the committed model never heard (new combinations, fresh voice mixes); made once
+    per test session for each ``n``."""
+    if n not in _made:
+        _made[n] = _synthesise_held_out(n)
+    return list(_made[n])
+
+
+def _synthesise_held_out(n: int) -> list[Clip]:
     from asr.recipes import corpus
     from asr.recipes.dataset import held_out_jobs
     from asr.recipes.speech import Speaker, apply_channel

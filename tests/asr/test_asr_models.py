@@ -34,11 +34,9 @@ def test_second_call_reuses_without_rewriting(assembled):
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
 
-def test_env_var_sets_the_cache(monkeypatch, tmp_path):
-    monkeypatch.setenv("CARECALL_MODELS_DIR", str(tmp_path / "env"))
-    assert models.models_dir() == tmp_path / "env"
+def test_the_cache_is_the_callers_folder_not_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("CARECALL_MODELS_DIR", str(tmp_path / "env"))  # the server's setting, not read here
     assert models.models_dir(tmp_path / "arg") == tmp_path / "arg"
-    monkeypatch.delenv("CARECALL_MODELS_DIR")
     assert models.models_dir().parts[-3:] == (".cache", "carecall", "models")
 
 

@@ -36,6 +36,36 @@ def test_reservation_sentence_comes_out_normalised(whisper, speak):
     assert "일곱 시" not in t.text, "ITN turns spoken hours into digits"
 
 
+@pytest.fixture(scope="module")
+def trimmed_whisper():
+    """Whisper as the call server runs it: each turn encoded with 10 s of padding, not a 30 s window."""
+    from asr import make_recognizer
+
+    rec = make_recognizer("whisper", beam_size=5, window_margin_s=10.0)
+    rec.load()
+    return rec
+
+
+@pytest.mark.parametrize("text, hint, words", CASES)
+def test_a_trimmed_window_encodes_the_turn_and_its_margin_only_and_hears_as_well(trimmed_whisper, whisper, speak,
+                                                                                 text, hint, words):
+    encoded: list[tuple[int, ...]] = []
+    model = trimmed_whisper._model
+    encode = model.encode
+    model.encode = lambda features: encoded.append(features.shape) or encode(features)
+    try:
+        audio = speak(text, telephone=True)
+        t = trimmed_whisper.transcribe(audio, hint=hint)
+    finally:
+        del model.encode
+    frames = len(audio) // 160  # one log-mel frame per 10 ms
+    assert len(encoded) == 1 and frames + 990 <= encoded[0][-1] <= frames + 1002 and encoded[0][-1] % 2 == 0
+    for word in words:
+        assert word in t.text, f"{word!r} not in {t.text!r} (raw {t.raw!r})"
+    full = whisper.transcribe(audio, hint=hint)  # the 30 s window on the same audio
+    assert cer(text, t.text) <= cer(text, full.text) + 0.25, (t.text, full.text)
+
+
 # (caller sentence, the question's hint): short answers whose N-best the dialog chooses from.
 SHORT_ANSWERS = [
     ("세 명이요", "한 명 두 명 세 명 네 명 다섯 명 여섯 명 혼자 둘이 어른 아이"),

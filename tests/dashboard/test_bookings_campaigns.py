@@ -74,9 +74,10 @@ def test_campaign_csv_has_one_row_per_contact_and_opens_in_excel(db_env):
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["이름"] for r in rows] == ["박순자", "이말순", "최복희", "정영자"]
     first, second, third, fourth = rows
-    assert (first["최종 상태"], first["최종 여부"], first["통화 결과"], first["최고 위험도"]) == ("completed", "예", "completed", "high")
-    assert first["알림"].startswith("fall(high): ") and first["답변:meal"] == "skipped" and first["미처리 알림 수"] == "1"
-    assert (second["시도 횟수"], second["답변:sleep"], second["알림"]) == ("2", "good", "")
+    # Outcomes, flags, severities and answers by their Korean names (the campaign scenario's).
+    assert (first["최종 상태"], first["최종 여부"], first["통화 결과"], first["최고 위험도"]) == ("completed", "예", "완료", "높음")
+    assert first["알림"].startswith("낙상(높음): ") and first["답변:식사"] == "거르심" and first["미처리 알림 수"] == "1"
+    assert (second["시도 횟수"], second["답변:수면"], second["알림"]) == ("2", "잘 주무심", "")
     assert (third["최종 상태"], third["통화 결과"]) == ("scheduled", "")
     assert fourth["전화번호"] == "+821020000004"  # a phone number is not mistaken for a formula
     exported = [e for e in db_env.dash.audit.recent() if e.action == "campaign.export"]

@@ -10,6 +10,8 @@ import os
 import socket
 import threading
 import time
+from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,90 @@ def test_bookings_page_follows_reservation_calls_and_live_calls_appear_without_r
     page.screenshot(path=shots / "live.png", full_page=True)
     site.run(site.app_hub(CallEvent("ended", "live-1", data={"outcome": "completed", "flags": []})))
     page.wait_for_selector('[data-call-id="live-1"].ended')
+
+
+def test_a_weekly_report_shows_its_charts_and_prints_without_the_dashboard_around_it(browser, site, shots):
+    from test_reports_operations import NOW, seed_week
+
+    seed_week(site.store)
+    site.server.config.app.state.report_clock = lambda: NOW
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+    blocked = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    _log_in(page, site)
+    page.get_by_role("link", name="보고서").click()
+    page.locator("#campaign-reports").get_by_role("link", name="11/23 주").click()
+    page.wait_for_url("**/dashboard/reports/campaigns/camp-r?week=2026-11-23")
+    assert page.locator('[data-k="placed"]').inner_text() == "8" and page.locator('[data-k="reached"]').inner_text() == "2"
+    bars = page.locator('svg.chart[data-chart="calls"] g.week')
+    assert bars.count() == 7 and bars.first.get_attribute("data-total") == "5"
+    assert page.locator('svg.chart[data-chart="flags"]').is_visible()
+    assert page.locator("#unreached tr:has(td)").count() == 2
+    page.screenshot(path=shots / "report.png", full_page=True)
+    page.emulate_media(media="print")  # what the browser's print and the PDF show
+    assert not page.locator("header.top").is_visible() and not page.locator(".report-nav").is_visible()
+    assert page.locator('svg.chart[data-chart="calls"]').is_visible()
+    assert blocked == []
+
+
+def test_an_operator_pauses_resumes_and_adds_contacts_to_a_campaign(browser, site, shots, tmp_path):
+    from agent.campaigns.service import CampaignService
+    from test_reports_operations import NOW
+
+    service = CampaignService(engine=site.store.engine)
+    campaign = service.create("12월 안부 전화", calling_hours={"days": "daily", "start": "09:00", "end": "18:00"})
+    service.import_csv(campaign.id, "name,phone\n박순자,010-2000-0001\n")
+    service.start(campaign.id, now=NOW)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+    _log_in(page, site)
+    page.get_by_role("link", name="캠페인").click()
+    page.get_by_role("link", name="12월 안부 전화").click()
+    assert page.locator("#campaign-status").inner_text() == "진행 중"
+    page.get_by_role("button", name="일시 정지").click()
+    page.wait_for_selector('#campaign-status[data-status="paused"]')
+    assert service.get(campaign.id).status == "paused"
+    page.get_by_role("button", name="다시 시작").click()
+    page.wait_for_selector('#campaign-status[data-status="running"]')
+    assert service.get(campaign.id).status == "running"
+
+    upload = tmp_path / "명단.csv"
+    upload.write_text("이름,전화번호\n이말순,010-2000-0002\n최복희,12345\n", encoding="utf-8")
+    page.get_by_label("CSV 파일").set_input_files(upload)
+    page.get_by_role("button", name="가져오기").click()
+    page.wait_for_selector("#import-errors")
+    assert "1명을 추가했습니다, 1줄은 건너뛰었습니다" in page.locator(".imported").inner_text()
+    assert page.locator("#import-errors td").first.inner_text() == "3"
+    assert "이말순" in page.locator("#contacts").inner_text()
+    page.screenshot(path=shots / "campaign.png", full_page=True)
+
+
+def test_an_admin_reads_a_persons_charts_and_opts_them_out_and_back_in(browser, site, shots):
+    from agent.dashboard.people import week_starts
+    from agent.store import PeopleStore, utcnow
+    from dashboard_testkit import insert_row, update_row
+    from dialog.clock import SEOUL
+
+    now = utcnow()
+    person_id = insert_row(site.store, "people", name="김영수", phone="+821012345678", care_worker="minjun", notes="",
+                           consent="given", opted_out=False, created_at=now, updated_at=now)  # fmt: skip
+    last_monday = week_starts(now, SEOUL)[-1]  # the page charts the eight weeks up to now
+    call_id = seed_call(site.store, site.settings, flags=[("fall", "high", "어제 넘어졌어요", 3)],
+                        answers={"meal": "skipped", "mood": "low"}, recording=False)  # fmt: skip
+    update_row(site.store, "calls", call_id, started_at=datetime.combine(last_monday, dtime(12), SEOUL))
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR")
+    _log_in(page, site, "hana")
+    page.get_by_role("link", name="대상자").click()
+    page.get_by_role("link", name="김영수").click()
+    page.wait_for_url(f"**/dashboard/people/{person_id}")
+    meal = page.locator('svg.chart[data-answer="meal"]')
+    assert meal.is_visible() and meal.locator('rect.seg[data-value="skipped"]').count() == 1
+    page.screenshot(path=shots / "person.png", full_page=True)
+
+    page.locator("#person-opt-out").get_by_label("사유").fill("본인이 전화 중단을 요청함")
+    page.get_by_role("button", name="수신 거부로 변경").click()
+    page.wait_for_selector('#person-opt-out-state[data-opted-out="true"]')
+    assert PeopleStore(site.store.engine).is_opted_out("+821012345678")
+    page.locator("#person-opt-out").get_by_label("사유").fill("본인이 다시 전화를 원함")
+    page.get_by_role("button", name="다시 전화 받기로 변경").click()
+    page.wait_for_selector('#person-opt-out-state[data-opted-out="false"]')
+    assert not PeopleStore(site.store.engine).is_opted_out("+821012345678")

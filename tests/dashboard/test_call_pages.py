@@ -44,7 +44,7 @@ def test_call_page_shows_transcript_audio_answers_flags_and_history(db_env):
     assert 'id="turn-3" class="turn caller flagged"' in html  # the flag's turn is marked
     assert "00:08" in html and "어제 넘어져서 무릎이 아파요." in html  # turn 3 starts at 8.0 s
     assert f'<audio id="recording" controls preload="metadata" src="/dashboard/calls/{call_id}/audio">' in html
-    assert "<th>meal</th><td>skipped</td>" in html and "fall, pain" in html
+    assert "<th>식사</th><td>거르심</td>" in html and "fall, pain" in html  # names of the call's scenario
     assert 'href="#turn-3"' in html and "높음" in html
     assert f"/dashboard/calls/{earlier}" in html and "입맛이 없어요" in html  # the previous call of this person
     assert other_person not in html

@@ -131,8 +131,10 @@ def test_caddy_proxies_both_call_servers_health_checked_on_ready():
     assert sorted(u.split(":")[0] for u in upstreams) == ["call-1", "call-2"]
     assert all(u.endswith(":8765") for u in upstreams)
     assert re.search(r"^\s*health_uri\s+/ready\s*$", caddyfile, re.M)
-    # a stream must reach the server that issued its token: one active server, until tokens are shared
-    assert re.search(r"^\s*lb_policy\s+first\s*$", caddyfile, re.M)
+    # calls are spread over both servers: stream tokens are shared through Redis, which compose configures
+    assert re.search(r"^\s*lb_policy\s+least_conn\s*$", caddyfile, re.M)
+    for server in ("call-1", "call-2"):
+        assert compose["services"][server]["environment"]["CARECALL_REDIS_URL"].startswith("redis://")
     assert "{$PUBLIC_HOST}" in caddyfile and "PUBLIC_HOST" in compose["services"]["caddy"]["environment"]
 
 

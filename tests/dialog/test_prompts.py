@@ -8,13 +8,17 @@ from dialog.scenario import State
 from dialog.prompts import fixed_texts, opening_texts, personal_texts
 
 CARE = load_scenario("care_call")
+ORG = {"organization": "행복구청"}  # on whose behalf: known before any call (the line's or the server's)
 
 
 def test_greetings_come_first_and_only_variable_free_sentences_are_fixed() -> None:
     fixed = fixed_texts(CARE)
     assert opening_texts(CARE) == ["안녕하세요."]  # every care greeting opens with it
-    assert fixed[:4] == ["안녕하세요.", "돌봄 전화예요.", "안부 전화 드렸어요.", "오늘도 안부 여쭈려고 전화드렸어요."]
+    assert fixed[:3] == ["안녕하세요.", "안부 전화 드렸어요.", "오늘도 안부 여쭈려고 전화드렸어요."]
     assert all("{" not in text for text in fixed)
+    # The disclosure follows the greeting: made as soon as the organisation is known (at start-up).
+    assert fixed_texts(CARE, ORG)[3] == "저는 행복구청의 AI 상담원이고, 통화는 녹음돼요."
+    assert not any("행복구청" in text for text in fixed)
     assert "여보세요?" in fixed  # the fixed sentence of "여보세요? {name} 님, 들리세요?"
     assert "잘하셨어요." in fixed and "어젯밤에는 잘 주무셨어요?" in fixed  # acknowledgements and questions
     assert len(fixed) == len(set(fixed))
@@ -39,8 +43,8 @@ def test_personal_texts_fill_the_name_and_lead_with_the_first_question() -> None
 
 def test_the_session_says_exactly_the_listed_sentences() -> None:
     """The greeting and the reply to the first answer are made only of listed sentences."""
-    listed = set(fixed_texts(CARE)) | set(personal_texts(CARE, {"name": "김영수"}))
-    session = DialogSession(CARE, person={"name": "김영수"}, now=datetime(2026, 12, 1, 9, 0))
+    listed = set(fixed_texts(CARE, ORG)) | set(personal_texts(CARE, {"name": "김영수", **ORG}))
+    session = DialogSession(CARE, person={"name": "김영수"}, now=datetime(2026, 12, 1, 9, 0), organization="행복구청")
     greeting = session.start().text
     reply = session.handle("네 맞아요").text
     sentences = [s for text in (greeting, reply) for s in text.replace("? ", "?|").replace(". ", ".|").split("|")]

@@ -3,7 +3,8 @@
 A caller who reports a fall raises a flag mid-call; its alert reaches a local webhook receiver while the
 call still runs. The server is then killed with SIGKILL (no chance to finish anything) and started again:
 the call has its transcript, answers, flags and a playable recording, it is closed ``interrupted`` and waits
-in the operators' queue. A graceful stop (SIGTERM) mid-call is told apart from a caller hanging up.
+in the operators' queue. A graceful stop (SIGTERM) mid-call drains (the server takes no new calls and lets the
+call run until the drain's deadline) and then records the call it cuts apart from a caller hanging up.
 Everything waits on conditions (the database, the receiver), never on fixed sleeps.
 """
 
@@ -87,7 +88,7 @@ def serve(tmp_path, receiver) -> Iterator[Callable[[], Server]]:
     port, procs = _free_port(), []
     env = dict(os.environ, CARECALL_PORT=str(port), CARECALL_DATA_DIR=str(tmp_path / "var"),
                CARECALL_TTS_PREWARM="false", CARECALL_WEBHOOK_URL=receiver[0], CARECALL_WEBHOOK_SECRET=SECRET,
-               CARECALL_WEBHOOK_MIN_SEVERITY="high")  # fmt: skip
+               CARECALL_WEBHOOK_MIN_SEVERITY="high", CARECALL_DRAIN_TIMEOUT_S="2")  # fmt: skip
     for own in ("CARECALL_REDIS_URL", "CARECALL_DATABASE_URL", "CARECALL_PUBLIC_URL", "CARECALL_SMTP_HOST"):
         env.pop(own, None)
     env["CARECALL_HOST"] = "127.0.0.1"
@@ -203,8 +204,12 @@ async def test_a_graceful_stop_mid_call_is_not_a_caller_hanging_up(tmp_path, ser
 
     def stop() -> None:
         server.proc.send_signal(signal.SIGTERM)
-        server.proc.wait(timeout=30)
+        _wait_for(lambda: httpx.get(f"{server.url}/ready", timeout=2).json().get("reason") == "draining",
+                  "the server to drain", timeout=10)  # fmt: skip
+        assert _the_call(store).status == "in_progress"  # the call goes on meanwhile
+        server.proc.wait(timeout=30)  # CARECALL_DRAIN_TIMEOUT_S=2: then the call is cut
 
     await _during_call(server, persona, voice, caller_answered, "the caller's first answer", stop)
     record = _the_call(store)
     assert (record.status, record.outcome) == ("ended", "server_stopped"), record.outcome_detail
+    assert server.proc.returncode == 0  # a drained stop is a clean exit

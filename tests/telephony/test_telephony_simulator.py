@@ -2,6 +2,8 @@
 
 import wave
 
+import numpy as np
+
 import pytest
 from telephony_testkit import FakeAgent, Prompt, fake_agent_server, tone_voice
 
@@ -140,3 +142,15 @@ async def test_dial_and_call_through_the_real_router():
     assert ws_url == base.replace("http", "ws") + "/ws"
     assert starts[0].custom_parameters["scenario"] == "care_call" and starts[0].from_number == "+821012345678"
     assert call.answered == [("identity", "네, 맞아요.")] and call.server_hung_up and call.close_code == 1000
+
+
+@pytest.mark.parametrize(("clear_at", "barge_in"), [(0.9, True), (1.1, True), (2.5, False)])
+def test_a_clear_counts_as_barge_in_only_while_the_agent_is_mid_utterance(clear_at, barge_in):
+    """Clause 1 plays 0.0-1.0 s; clause 2 is still being synthesised. A clear during clause 1 or in the short
+    gap after it cuts the agent off; one long after the agent went quiet does not."""
+    sim = PhoneSimulator("ws://unused", persona(), tone_voice(), **FAST)
+    clause = (np.sin(np.arange(8000) / 8000 * 2 * np.pi * 300) * 8000).astype(np.int16)
+    sim._on_agent_audio(clause, now=0.0)
+    sim._think(clear_at)  # the simulator's loop ticks before the clear arrives
+    sim._on_clear(clear_at)
+    assert (sim.call.barge_ins == 1) is barge_in and sim.call.clear_count == 1

@@ -48,7 +48,9 @@
       const el = card(ev.call_id);
       el.classList.add("ended");
       const flags = (ev.data && ev.data.flags) || [];
-      el.querySelector(".state").textContent = ` 종료 (${(ev.data && ev.data.outcome) || ""})${flags.length ? ` · 알림 ${flags.length}건` : ""} `;
+      const data = ev.data || {};
+      const outcome = data.outcome_label || data.outcome || "";  // the Korean name the server sends with it
+      el.querySelector(".state").textContent = ` 종료 (${outcome})${flags.length ? ` · 알림 ${flags.length}건` : ""} `;
     }
   }
 
