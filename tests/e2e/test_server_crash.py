@@ -80,6 +80,7 @@ def receiver() -> Iterator[tuple[str, list]]:
 class Server:
     url: str
     proc: subprocess.Popen
+    log: Path
 
 
 @pytest.fixture
@@ -94,7 +95,8 @@ def serve(tmp_path, receiver) -> Iterator[Callable[[], Server]]:
     env["CARECALL_HOST"] = "127.0.0.1"
 
     def start() -> Server:
-        log = open(tmp_path / f"serve-{len(procs)}.log", "wb")  # noqa: SIM115  (the process holds it)
+        log_path = tmp_path / f"serve-{len(procs)}.log"
+        log = open(log_path, "wb")  # noqa: SIM115  (the process holds it)
         proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve"], cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)  # fmt: skip
         procs.append(proc)
@@ -108,13 +110,17 @@ def serve(tmp_path, receiver) -> Iterator[Callable[[], Server]]:
                 return False
 
         _wait_for(healthy, "the server to start", timeout=120)
-        return Server(url, proc)
+        return Server(url, proc, log_path)
 
     yield start
     for proc in procs:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=30)
+
+
+def _log_tail(server: Server, lines: int = 40) -> str:
+    return "\n".join(server.log.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _store(tmp_path: Path) -> CallStore:
@@ -141,7 +147,11 @@ async def _during_call(server: Server, persona, voice, condition: Callable[[], o
     call = asyncio.create_task(simulate(server.url, persona, voice))
 
     def met() -> object:
-        assert not call.done(), "the call ended before the condition was met"
+        if call.done():
+            ended = call.result()
+            heard = "\n".join(f"  {state}: {text}" for state, text in ended.answered)
+            raise AssertionError(f"the call ended before {what}; the caller said:\n{heard}\n"
+                                 f"the server's log ends:\n{_log_tail(server)}")
         return condition()
 
     try:
