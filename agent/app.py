@@ -127,8 +127,9 @@ def run_server(app: FastAPI, settings: Settings) -> None:
     """uvicorn, draining on SIGTERM (``agent.drain``: no new calls, those in progress may end) and telling the
     call runner before it cuts calls, so they are recorded ``server_stopped`` rather than hung up by the caller."""
     runner: CallRunner = app.state.runner
-    # uvicorn refuses a websocket message over the stream cap before buffering it (telephony.limits).
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+    # uvicorn refuses a websocket message over the stream cap before buffering it (telephony.limits). Its log
+    # records go through the server's own logging (agent.cli.logs), in the text or JSON format chosen there.
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", log_config=None,
                             ws_max_size=settings.stream_max_message_bytes)
     DrainingServer(config, app.state.drain, on_cut=runner.server_stopping).run()  # SIGTERM: drain first
 

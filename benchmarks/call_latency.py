@@ -96,15 +96,22 @@ class Server:
     memory: PeakMemory
 
 
+SERVER_LOGS: Path | None = None  # --server-logs: each server's output goes to a file there
+
+
 @contextlib.contextmanager
 def serve(data_dir: str) -> Iterator[Server]:
     """``carecall serve`` in its own process, data and caches under ``data_dir``, until the block exits."""
     port = _free_port()
+    log = subprocess.DEVNULL
+    if SERVER_LOGS is not None:
+        SERVER_LOGS.mkdir(parents=True, exist_ok=True)
+        log = open(SERVER_LOGS / f"serve-{port}.log", "wb")  # noqa: SIM115  (the process holds it)
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, CARECALL_PORT=str(port), CARECALL_DATA_DIR=data_dir,
                CARECALL_CACHE_DIR=str(Path(data_dir) / "cache"))
     proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=log, stderr=subprocess.STDOUT)
     memory = PeakMemory(proc.pid)
     memory.start()
     try:
@@ -218,7 +225,11 @@ def main() -> None:
                         help="place N calls at once, for each N given: cold, warm and restarted rounds")
     parser.add_argument("--phases", nargs="+", choices=["cold", "warm", "restarted"],
                         default=["cold", "warm", "restarted"], help="with --concurrent: the rounds to run (cold always)")
+    parser.add_argument("--server-logs", type=Path, metavar="DIR",
+                        help="write each server's log there (its per-turn latency breakdown says where a slow turn waited)")
     args = parser.parse_args()
+    global SERVER_LOGS
+    SERVER_LOGS = args.server_logs
     if args.concurrent:
         _print_rounds(_by_concurrency(args.personas, args.concurrent, args.phases))
         return

@@ -10,6 +10,7 @@ one shared model speaks each scenario in its own style.
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,7 +86,7 @@ class Synthesizer(ABC):
 
     @property
     def streams_in_progress(self) -> int:
-        """Texts being synthesised right now (``stream``/``synthesize``): background work waits for 0."""
+        """Calls' texts being synthesised right now (``stream``/``synthesize``): ``prewarm`` waits for 0."""
         return self._streams
 
     def clauses(self, text: str) -> list[str]:
@@ -115,6 +116,23 @@ class Synthesizer(ABC):
         """The whole utterance as int16 mono at ``sample_rate`` (empty array for text with nothing to say)."""
         chunks = list(self.stream(text, prosody))
         return np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+
+    def prewarm(self, text: str, prosody: Prosody | None = None, stop: threading.Event | None = None) -> bool:
+        """Put ``text``'s clauses in the cache behind the calls: each clause not cached yet starts only while no
+        call's text is being synthesised (the model runs one clause at a time, so a call would otherwise queue
+        behind background work and answer seconds late). Not counted in ``streams_in_progress``. False when
+        ``stop`` was set before every clause was made."""
+        self.load()
+        prosody = prosody or self.prosody
+        for clause in self.clauses(text):
+            if self.cache.get(self.cache_key(clause, prosody)) is not None:
+                continue
+            while self._streams and not (stop is not None and stop.is_set()):
+                time.sleep(0.02)
+            if stop is not None and stop.is_set():
+                return False
+            self._clause_audio(clause, prosody)
+        return True
 
     def cache_key(self, clause: str, prosody: Prosody) -> tuple:
         return (self.name, clause, self.voice, prosody.key())

@@ -3,9 +3,11 @@
 At start-up (``prewarm_server``) the first sentence of each greeting of the served scenario is synthesised
 before the server takes calls (a second or less), so even the first call's greeting starts at once; the rest of
 the greetings, then every other fixed prompt, acknowledgement and re-prompt (``dialog.prompts``) follow in a
-background thread while the server already serves; it starts a sentence only while no call is synthesising, so
-calls keep the model first. When a call starts (``prewarm_call``) the sentences with the callee's name are
-synthesised while the greeting plays, so the reply to the first answer ("반가워요, 김영수 님.") is ready too. Both use the scenario's per-call prosody: audio is cached
+background thread while the server already serves. When a call starts (``prewarm_call``) the sentences with the
+callee's name are synthesised while the greeting plays, so the reply to the first answer ("반가워요, 김영수 님.")
+is ready too. Background work starts a clause only while no call is synthesising (``Synthesizer.prewarm``): with
+four calls starting at once, their name sentences queued ahead of the replies held answers up by 8–9 s. Both use
+the scenario's per-call prosody: audio is cached
 per prosody, so it must be the very style the call's pipeline asks for. With the disk cache (``tts.disk_cache``)
 a restarted server reads all of this back instead of synthesising it.
 """
@@ -31,9 +33,9 @@ Job = tuple[str, Prosody | None]
 
 
 class PromptSynthesizer(Protocol):
-    streams_in_progress: int
-
     def synthesize(self, text: str, prosody: Prosody | None = None) -> np.ndarray: ...
+
+    def prewarm(self, text: str, prosody: Prosody | None = None, stop: threading.Event | None = None) -> bool: ...
 
 
 def scenario_prosody(scenario: Scenario) -> Prosody | None:
@@ -66,7 +68,7 @@ def prewarm_call(synthesizer: PromptSynthesizer, scenario: Scenario, name: str,
     made_at_start = set(fixed_texts(scenario, _known(scenario, None)))
     prosody = scenario_prosody(scenario)
     jobs = [(text, prosody) for text in personal_texts(scenario, variables) if text not in made_at_start]
-    return _in_background(synthesizer, jobs, "personal lines") if jobs else None
+    return _in_background(synthesizer, jobs, "personal lines", behind_calls=True) if jobs else None
 
 
 def _known(scenario: Scenario, venue: Venue | None, organization: str | None = None) -> dict[str, str]:
@@ -81,18 +83,19 @@ def _known(scenario: Scenario, venue: Venue | None, organization: str | None = N
 
 
 def _synthesize(synthesizer: PromptSynthesizer, jobs: list[Job], what: str, behind_calls: bool = False) -> None:
-    """``behind_calls``: start each text only while no call is synthesising (the model serves one clause at a
-    time, so a call would otherwise wait for ours)."""
+    """``behind_calls``: yield the model to the calls clause by clause (``Synthesizer.prewarm``); without it the
+    texts are made at once (the openings, before the server takes calls)."""
     started = time.perf_counter()
     done = 0
     for text, prosody in jobs:
-        while behind_calls and synthesizer.streams_in_progress and not _stopping.is_set():
-            time.sleep(0.02)
         if _stopping.is_set():
             break
         try:
-            synthesizer.synthesize(text, prosody)
-            done += 1
+            if behind_calls:
+                done += synthesizer.prewarm(text, prosody, stop=_stopping)
+            else:
+                synthesizer.synthesize(text, prosody)
+                done += 1
         except Exception:  # a prompt that cannot be made now is made (or fails visibly) in the call
             logger.exception(f"prewarming {text!r} failed")
     logger.info(f"prewarmed {done} {what} in {time.perf_counter() - started:.1f}s")

@@ -4,12 +4,15 @@
 the interactive commands whose console is the output. ``server_logs``: what ``carecall serve`` writes for an
 operator or a log collector: our info and up, other libraries' warnings (the pipeline library's errors) and
 up, as text or as JSON lines. Within a call every line carries its ``call_id`` and ``call_sid`` (the call
-runner binds them with ``logger.contextualize``; they reach every task the call starts).
+runner binds them with ``logger.contextualize``; they reach every task the call starts). Records of the standard
+``logging`` module (uvicorn's, the database driver's) are handed to the same sink, so a log collector reading
+JSON never meets a line of another format.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Any, TextIO
 
@@ -51,6 +54,28 @@ def server_logs(log_format: str = "text", verbose: bool = False, stream: TextIO 
     else:
         logger.add(out, level="DEBUG" if verbose else "INFO", filter=wanted, format=TEXT_FORMAT,
                    colorize=out.isatty() if hasattr(out, "isatty") else False)
+    logging.basicConfig(handlers=[StandardLoggingToLoguru()], level=logging.DEBUG if verbose else logging.INFO,
+                        force=True)
+    for existing in logging.root.manager.loggerDict.values():  # e.g. uvicorn's, if its own config ran before
+        if isinstance(existing, logging.Logger):
+            existing.handlers.clear()
+            existing.propagate = True
+
+
+class StandardLoggingToLoguru(logging.Handler):
+    """A ``logging`` record as a loguru one under the record's own logger name, so the filters and the format
+    apply as to ours (uvicorn must then leave logging alone: ``log_config=None``)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from loguru import logger
+
+        try:
+            level: str | int = logger.level(record.levelname).name
+        except ValueError:
+            level = record.levelno
+        logger.patch(lambda r: r.update(name=record.name)).opt(exception=record.exc_info or None).log(
+            level, record.getMessage()
+        )
 
 
 def _worth_serving(record) -> bool:

@@ -6,8 +6,9 @@ returns a ``Dashboard`` whose ``listener`` receives the CallRunner's events (liv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from urllib.parse import quote
 
@@ -38,7 +39,7 @@ from agent.dashboard.web import (
 )
 from agent.recordings import RecordingShelf, recording_shelf
 from agent.settings import Settings
-from agent.store import AuditLog, CallStore, CampaignLedger, PeopleStore, SqlBookingBook, UserStore
+from agent.store import AuditLog, CallStore, CampaignLedger, PeopleStore, SqlBookingBook, UserStore, utcnow
 from dialog.clock import SEOUL
 
 HERE = Path(__file__).parent
@@ -56,10 +57,10 @@ class Dashboard:
     notifier: Notifier
     templates: Jinja2Templates
     people: PeopleDesk
-    recordings_dir: Path
     recordings: RecordingShelf  # every storage a call's recording may be in (agent/recordings)
     throttle: LoginThrottle | RedisLoginThrottle = field(default_factory=LoginThrottle)
     tz: tzinfo = SEOUL
+    clock: Callable[[], datetime] = utcnow  # "now" of every page (today's calls and bookings, reports); tests set it
 
     async def listener(self, event: CallEvent) -> None:
         """Feed a CallEvent to the live page and the notifications."""
@@ -116,7 +117,6 @@ def mount_dashboard(app: FastAPI, settings: Settings, store: CallStore) -> Dashb
         notifier=Notifier(store, notification_channels(settings), settings.base_url),
         templates=templates,
         people=PeopleDesk(PeopleStore(store.engine), SEOUL),
-        recordings_dir=settings.recordings_dir,
         recordings=recording_shelf(settings),
         throttle=make_throttle(settings.redis_url),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
 
 from agent.dashboard.today import DayFigures, day_figures
 from agent.store import CallRecord, CallStore, FlagAlreadyResolved, FlagRecord
@@ -79,17 +78,3 @@ class CallDesk:
         if not note.strip():
             raise ValueError("메모 내용이 비어 있습니다.")
         self._store.annotate(call_id, username, note.strip())
-
-
-def recording_file(path: str | None, recordings_dir: Path) -> Path | None:
-    """The recording if it is a file inside the recordings directory; never any other path."""
-    if not path:
-        return None
-    root = recordings_dir.resolve()
-    candidate = Path(path)
-    if not candidate.is_absolute():
-        candidate = Path.cwd() / candidate
-    candidate = candidate.resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
-        return None
-    return candidate

@@ -6,7 +6,6 @@ Campaign actions go through ``CampaignService`` (the command line's own), and ea
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -31,13 +30,11 @@ from agent.dashboard.reports import (
 )
 from agent.dashboard.users import Account
 from agent.dashboard.web import check_csrf, csrf_token, current_user
-from agent.store.clock import utcnow
 from agent.store.reports import ReportQueries
 
 User = Annotated[Account, Depends(current_user)]
 router = APIRouter()
 MAX_UPLOAD_BYTES = 5 << 20  # a contact list of tens of thousands of rows
-Clock = Callable[[], datetime]
 
 
 def _page(request: Request, template: str, account: Account | None, status_code: int = 200, **context) -> HTMLResponse:
@@ -47,9 +44,7 @@ def _page(request: Request, template: str, account: Account | None, status_code:
 
 
 def _now(request: Request) -> datetime:
-    """The reports' clock (``app.state.report_clock`` in tests, else the wall clock)."""
-    clock: Clock = getattr(request.app.state, "report_clock", utcnow)
-    return clock()
+    return request.app.state.dashboard.clock()
 
 
 def _service(request: Request) -> CampaignService:

@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from agent.dashboard.people import PeopleDesk, export_filename
 from agent.dashboard.users import Account
 from agent.dashboard.web import check_csrf, csrf_token, current_user, require_admin
-from agent.store.clock import utcnow
 
 User = Annotated[Account, Depends(current_user)]
 
@@ -50,7 +49,7 @@ def person_page(request: Request, person_id: int, user: User) -> HTMLResponse:
 
 def _person(request: Request, person_id: int, user: Account, error: str | None = None) -> HTMLResponse:
     desk = _desk(request)
-    page = desk.page(person_id, utcnow())
+    page = desk.page(person_id, request.app.state.dashboard.clock())
     if page is None:
         raise HTTPException(404, "등록된 대상자가 없습니다.")
     return _render(request, "person.html", user, status_code=422 if error else 200, page=page, p=page.person,
@@ -111,7 +110,7 @@ def person_export(request: Request, person_id: int, user: User) -> Response:
         raise HTTPException(404, "등록된 대상자가 없습니다.")
     return Response(
         data, media_type="application/json; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{export_filename(person, utcnow())}"',
+        headers={"Content-Disposition": f'attachment; filename="{export_filename(person, request.app.state.dashboard.clock())}"',
                  "Cache-Control": "private, no-store"},
     )  # fmt: skip
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
@@ -17,7 +15,6 @@ from agent.dashboard.people_routes import router as people_router
 from agent.dashboard.operations import router as operations_router
 from agent.dashboard.users import ROLES, Account, UserError, normalize_username
 from agent.dashboard.web import check_csrf, client_address, csrf_token, current_user, log_in, log_out, require_admin
-from agent.store.clock import utcnow
 
 User = Annotated[Account, Depends(current_user)]
 
@@ -102,7 +99,7 @@ def _safe_next(target: str) -> str:
 @router.get("/queue", response_class=HTMLResponse)
 def queue(request: Request, user: User) -> HTMLResponse:
     dash = _state(request)
-    return _page(request, "queue.html", user, items=dash.calls.queue(), today=dash.calls.today(utcnow(), dash.tz))
+    return _page(request, "queue.html", user, items=dash.calls.queue(), today=dash.calls.today(dash.clock(), dash.tz))
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
@@ -186,7 +183,7 @@ async def live_events(request: Request, user: User) -> StreamingResponse:
 
 @router.get("/bookings", response_class=HTMLResponse)
 def bookings(request: Request, user: User, cancelled: bool = False) -> HTMLResponse:
-    today = datetime.now(_state(request).tz).date()
+    today = _state(request).clock().astimezone(_state(request).tz).date()
     rows = _state(request).bookings.upcoming(today, include_cancelled=cancelled)
     return _page(request, "bookings.html", user, bookings=rows, show_cancelled=cancelled, today=today)
 
@@ -216,7 +213,7 @@ def campaign_export(request: Request, campaign_id: str, user: User) -> Response:
     if progress is None:
         raise HTTPException(404, "캠페인이 없습니다.")
     dash.audit.add(user.username, "campaign.export", "campaign", campaign_id, contacts=progress.total)
-    filename = f"campaign-{campaign_id[:8]}-{utcnow():%Y%m%d}.csv"
+    filename = f"campaign-{campaign_id[:8]}-{_state(request).clock():%Y%m%d}.csv"
     return Response(
         campaign_csv(progress).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

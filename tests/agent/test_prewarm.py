@@ -1,6 +1,7 @@
 """Prompt audio is made before calls need it: greetings before serving, the rest behind, names per call."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import numpy as np
@@ -115,3 +116,29 @@ def test_start_up_prewarming_waits_while_a_call_is_synthesising(tmp_path) -> Non
     list(call)  # the call's text is done: the background work goes on
     thread.join(timeout=30)
     assert not thread.is_alive() and "잘하셨어요." in {c for c, _ in syn.made}
+
+
+def test_a_calls_name_sentences_wait_while_another_call_is_synthesising() -> None:
+    """Calls starting together: one call's name sentences must not queue ahead of another call's reply on the one
+    model (four calls at once once held replies up by 8–9 s)."""
+    syn = CountingSynthesizer().load()
+    reply = syn.stream("다른 통화의 대답. 두 번째 말.", CARE_PROSODY)
+    next(reply)  # another call's reply is being synthesised
+    thread = prewarm_call(syn, CARE, "김영수")
+    thread.join(timeout=0.3)
+    assert thread.is_alive() and not any("김영수" in clause for clause, _ in syn.made)
+    assert syn.streams_in_progress == 1  # background work is not counted as a call's
+    list(reply)
+    thread.join(timeout=30)
+    assert "반가워요, 김영수 님." in {clause for clause, _ in syn.made}
+
+
+def test_prewarm_stops_when_told_and_skips_what_is_cached() -> None:
+    syn = CountingSynthesizer().load()
+    assert syn.prewarm("첫 번째 말. 두 번째 말.") and len(syn.made) == 2
+    assert syn.prewarm("첫 번째 말. 두 번째 말.") and len(syn.made) == 2  # all from the cache
+    call = syn.stream("통화 중인 말.")
+    next(call)
+    stop = threading.Event()
+    stop.set()
+    assert syn.prewarm("새로운 말.", stop=stop) is False and len(syn.made) == 3  # the call's clause only

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from agent.store import CampaignRecord
 from dashboard_testkit import insert_row, login, reservation_call, seed_call
+from dialog.clock import SEOUL
 
 
 def test_a_booking_by_phone_shows_until_a_second_call_cancels_it(db_env):
@@ -121,3 +122,15 @@ def test_formulas_hidden_behind_a_sign_are_neutralised_and_plain_numbers_kept():
     assert cells["답변:c"] == "'\t=1+1" and cells["답변:d"] == "'\r=1+1"
     assert (cells["답변:e"], cells["답변:f"], cells["답변:h"]) == ("-12.5", "+5", "5-3")
     assert cells["답변:g"] == "'-" and cells["답변:i"] == "'-1e3"  # not a plain number: treated as text
+
+
+def test_the_bookings_page_lists_from_today_in_seoul_by_the_dashboards_clock(db_env):
+    reservation_call(db_env.store, "reserve_dinner")
+    dashboard = db_env.app.state.dashboard
+    day = dashboard.bookings.upcoming(date.min)[0].day
+    client = login(db_env.app, "minjun")
+    seoul_midnight = datetime.combine(day, datetime.min.time(), tzinfo=SEOUL).astimezone(UTC)
+    dashboard.clock = lambda: seoul_midnight + timedelta(minutes=30)  # still the day before in UTC
+    assert "01055501234" in client.get("/dashboard/bookings").text
+    dashboard.clock = lambda: seoul_midnight + timedelta(days=1, minutes=30)  # the day after the booking, in Seoul
+    assert "예약이 없습니다." in client.get("/dashboard/bookings").text

@@ -169,7 +169,7 @@ def test_a_weekly_report_shows_its_charts_and_prints_without_the_dashboard_aroun
     from test_reports_operations import NOW, seed_week
 
     seed_week(site.store)
-    site.server.config.app.state.report_clock = lambda: NOW
+    site.server.config.app.state.dashboard.clock = lambda: NOW
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ko-KR")
     blocked = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from agent.dashboard.today import day_figures, percentile
 from agent.observability.metrics import CallMetrics
 from agent.observability.routes import mount_metrics
 from agent.store import AlertOutbox, AlertRoute
-from dashboard_testkit import build, login, seed_call, update_row
+from dashboard_testkit import login, seed_call, update_row
 from dialog.clock import SEOUL
 from telephony.routes import StreamStart
 
@@ -52,8 +53,12 @@ def moved(before: dict, after: dict, name: str, **labels) -> float:
 def json_logs():
     """The server's JSON logging into a buffer; loguru's default handler back afterwards."""
     buffer = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     server_logs("json", stream=buffer)
     yield buffer
+    root.handlers[:] = handlers
+    root.setLevel(level)
     logger.remove()
     logger.configure(patcher=None, extra={})
     logger.add(sys.stderr)
@@ -214,3 +219,18 @@ def test_the_server_logs_our_info_and_quiets_the_libraries(json_logs):
         logger.patch(lambda record, name=name: record.update(name=name)).log(level, f"{name} {level}")
     served = [json.loads(line)["message"] for line in json_logs.getvalue().splitlines()]
     assert served == ["agent.call.runner INFO", "pipecat.services.tts ERROR", "httpx WARNING"]
+
+
+def test_uvicorn_and_other_standard_logging_lines_come_out_as_json_too(json_logs):
+    logging.getLogger("uvicorn.error").warning("Invalid HTTP request received.")
+    logging.getLogger("uvicorn.access").info("GET /health 200")  # a library's info: left out
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    lines = [json.loads(line) for line in json_logs.getvalue().splitlines()]
+    assert [(line["logger"], line["level"], line["message"]) for line in lines] == [
+        ("uvicorn.error", "WARNING", "Invalid HTTP request received."),
+        ("uvicorn.error", "ERROR", "Exception in ASGI application"),
+    ]
+    assert "ValueError: boom" in lines[1]["exception"]

@@ -107,7 +107,7 @@ def test_a_care_workers_report_covers_the_people_assigned_to_them(env):
     assert report.by_severity == {"critical": 1, "high": 1, "medium": 1, "low": 1}  # 남궁민's call too
     assert [u.name for u in report.unreached] == ["이말순"]
 
-    env.app.state.report_clock = lambda: NOW
+    env.app.state.dashboard.clock = lambda: NOW
     client = login(env.app, "hana")
     index = client.get("/dashboard/reports").text
     assert 'href="/dashboard/reports/workers/minjun?week=2026-11-23"' in index
@@ -118,7 +118,7 @@ def test_a_care_workers_report_covers_the_people_assigned_to_them(env):
 
 def test_the_report_page_shows_totals_charts_and_the_people_to_call(env):
     seed_week(env.store)
-    env.app.state.report_clock = lambda: NOW
+    env.app.state.dashboard.clock = lambda: NOW
     client = login(env.app, "minjun")
     index = client.get("/dashboard/reports").text
     assert "11월 안부 전화" in index and 'href="/dashboard/reports/campaigns/camp-r?week=2026-11-23"' in index
@@ -209,7 +209,7 @@ def test_the_command_line_prints_a_weeks_report_to_pdf(env, tmp_path, monkeypatc
 
 def test_without_chromium_the_pdf_link_answers_with_what_to_install(env):
     seed_week(env.store)
-    env.app.state.report_clock = lambda: NOW
+    env.app.state.dashboard.clock = lambda: NOW
     env.app.state.settings = env.settings.model_copy(update={"report_chromium": Path("/nonexistent/chromium")})
     client = login(env.app, "minjun")
     answer = client.get("/dashboard/reports/campaigns/camp-r/pdf?week=2026-11-23")
