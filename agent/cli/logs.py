@@ -4,9 +4,9 @@
 the interactive commands whose console is the output. ``server_logs``: what ``carecall serve`` writes for an
 operator or a log collector: our info and up, other libraries' warnings (the pipeline library's errors) and
 up, as text or as JSON lines. Within a call every line carries its ``call_id`` and ``call_sid`` (the call
-runner binds them with ``logger.contextualize``; they reach every task the call starts). Records of the standard
-``logging`` module (uvicorn's, the database driver's) are handed to the same sink, so a log collector reading
-JSON never meets a line of another format.
+runner binds them with ``logger.contextualize``; they reach every task the call starts). uvicorn's records (it
+logs through the standard ``logging`` module) are handed to the same sink, so a log collector reading JSON never
+meets a line of another format.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import sys
 from typing import Any, TextIO
 
 LOG_FORMATS = ("text", "json")
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 OURS = ("agent", "asr", "tts", "dialog", "telephony", "__main__")
 TEXT_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss.SSS}</green> | <level>{level: <8}</level> | <cyan>{name}</cyan> | "
@@ -54,17 +55,21 @@ def server_logs(log_format: str = "text", verbose: bool = False, stream: TextIO 
     else:
         logger.add(out, level="DEBUG" if verbose else "INFO", filter=wanted, format=TEXT_FORMAT,
                    colorize=out.isatty() if hasattr(out, "isatty") else False)
-    logging.basicConfig(handlers=[StandardLoggingToLoguru()], level=logging.DEBUG if verbose else logging.INFO,
-                        force=True)
-    for existing in logging.root.manager.loggerDict.values():  # e.g. uvicorn's, if its own config ran before
-        if isinstance(existing, logging.Logger):
-            existing.handlers.clear()
-            existing.propagate = True
+    # uvicorn's lines (it logs through the standard library) into the same sink. Only uvicorn's: other libraries'
+    # standard-library records keep their default (warnings to stderr), e.g. httpx's request lines, which carry a
+    # webhook's full URL and its secret.
+    for name in UVICORN_LOGGERS:  # as if uvicorn's own logging config had never run in this process
+        stdlib = logging.getLogger(name)
+        stdlib.handlers.clear()
+        stdlib.propagate = True
+    uvicorn = logging.getLogger(UVICORN_LOGGERS[0])
+    uvicorn.addHandler(StandardLoggingToLoguru())
+    uvicorn.propagate = False
 
 
 class StandardLoggingToLoguru(logging.Handler):
     """A ``logging`` record as a loguru one under the record's own logger name, so the filters and the format
-    apply as to ours (uvicorn must then leave logging alone: ``log_config=None``)."""
+    apply as to ours (uvicorn must then leave its loggers alone: ``log_config=None``)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         from loguru import logger

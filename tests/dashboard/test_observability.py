@@ -53,12 +53,11 @@ def moved(before: dict, after: dict, name: str, **labels) -> float:
 def json_logs():
     """The server's JSON logging into a buffer; loguru's default handler back afterwards."""
     buffer = io.StringIO()
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    uvicorn = logging.getLogger("uvicorn")
+    handlers, propagate = list(uvicorn.handlers), uvicorn.propagate
     server_logs("json", stream=buffer)
     yield buffer
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    uvicorn.handlers[:], uvicorn.propagate = handlers, propagate
     logger.remove()
     logger.configure(patcher=None, extra={})
     logger.add(sys.stderr)
@@ -221,9 +220,10 @@ def test_the_server_logs_our_info_and_quiets_the_libraries(json_logs):
     assert served == ["agent.call.runner INFO", "pipecat.services.tts ERROR", "httpx WARNING"]
 
 
-def test_uvicorn_and_other_standard_logging_lines_come_out_as_json_too(json_logs):
+def test_uvicorns_log_lines_come_out_as_json_too(json_logs):
     logging.getLogger("uvicorn.error").warning("Invalid HTTP request received.")
     logging.getLogger("uvicorn.access").info("GET /health 200")  # a library's info: left out
+    logging.getLogger("httpx").warning("POST https://hooks.example/T0KEN-PATH")  # not uvicorn's: not ours to route
     try:
         raise ValueError("boom")
     except ValueError:
