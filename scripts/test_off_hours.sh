@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite with the wall clock set outside calling hours: 03:00 in Seoul tomorrow, or --at "YYYY-MM-DD HH:MM:SS"
 # (Seoul time). Scheduling logic must take its `now` from the test, never from the machine, so this must pass at any
-# hour. Every process the tests start (the call servers, Chromium) sees the same clock.
+# hour. Every process the tests start (the call servers, Chromium) sees the same clock, running from there.
 #
 # libfaketime does it, built here from the source in PyPI's `libfaketime` wheel with only the wall clock faked:
 # Debian's build also fakes the timed waits of threads (sem/cond timedwait), and Python's Event.wait(timeout) then
@@ -42,6 +42,10 @@ if [ -n "$real_redis" ]; then
   chmod +x .venv/faketime/bin/redis-server
   export PATH="$PWD/.venv/faketime/bin:$PATH"
 fi
-export TZ=Asia/Seoul FAKETIME="@$at" FAKETIME_DONT_FAKE_MONOTONIC=1 LD_PRELOAD="$PWD/$lib"
+# An offset from the real clock, not a start time ("@…"): each process would start its own clock at "@…" when it
+# starts, and a server started minutes into the run would sign its alerts minutes before the test's "now".
+offset=$(( $(TZ=Asia/Seoul date -d "$at" +%s) - $(date +%s) ))
+export TZ=Asia/Seoul FAKETIME="$( [ "$offset" -ge 0 ] && echo "+$offset" || echo "$offset" )" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+  LD_PRELOAD="$PWD/$lib"
 TZ=Asia/Seoul date "+the tests' clock: %Y-%m-%d %H:%M:%S %Z"
 exec bash scripts/test.sh "$@"
