@@ -27,11 +27,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from agent.cli.demo import persona_voice, simulate
 from agent.dashboard.notify import verify
 from agent.store import CallRecord, CallStore
-from telephony.simulator.personas import load_persona
+from telephony.simulator.personas import PERSONA_DIR, load_persona
 
 pytestmark = pytest.mark.slow
 
@@ -132,7 +133,7 @@ def _the_call(store: CallStore) -> CallRecord | None:
     return calls[0] if calls else None
 
 
-def _prepared_caller(name: str):
+def _prepared_caller(name: str | Path):
     persona = load_persona(name)
     voice = persona_voice(persona)
     voice.load()
@@ -162,10 +163,22 @@ async def _during_call(server: Server, persona, voice, condition: Callable[[], o
         await asyncio.gather(call, return_exceptions=True)
 
 
+def _fall_caller(tmp_path: Path) -> Path:
+    """``fall_low_mood``, telling of the fall again when asked where it hurts. This test is about the crash, not
+    hearing (issue 11's): through the line Whisper heard "어제 넘어져서 무릎을 다쳤어요." as "어제놈 어두웠어 무릎을
+    다쳤어요" in two of five fresh-clone runs; the agent then asks where it hurts (``health.pain``), and a fall
+    told there is flagged too, so a second hearing of the fall decides instead of the call ending unflagged."""
+    data = yaml.safe_load((PERSONA_DIR / "fall_low_mood.yaml").read_text(encoding="utf-8"))
+    data["answers"]["health.pain"] = ["어제 넘어져서 무릎을 다쳤어요.", "무릎이 아파요."]
+    path = tmp_path / "fall_caller.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 async def test_a_server_killed_mid_call_keeps_the_call_and_its_alert(tmp_path, serve, receiver):
     _, alerts = receiver
     started = asyncio.get_running_loop().run_in_executor(None, serve)  # the caller's voice meanwhile
-    persona, voice = await asyncio.to_thread(_prepared_caller, "fall_low_mood")  # tells of the fall at 'health'
+    persona, voice = await asyncio.to_thread(_prepared_caller, _fall_caller(tmp_path))  # tells of the fall at 'health'
 
     server = await started
     store = _store(tmp_path)
