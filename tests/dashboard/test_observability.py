@@ -188,10 +188,12 @@ async def test_the_campaign_queue_depth_is_read_from_redis(settings):
 
 
 async def test_the_queue_page_shows_todays_calls_and_latency(env):
-    await record_call(env.app, latency_s=0.6)
+    first = await record_call(env.app, latency_s=0.6)
     await record_call(env.app, latency_s=1.4, outcome="caller_hung_up")
-    old = seed_call(env.store, env.settings, recording=False)  # yesterday's: not counted
-    update_row(env.store, "calls", old, started_at=datetime.now(UTC) - timedelta(days=2))
+    started = env.store.get_call(first).started_at
+    env.app.state.dashboard.clock = lambda: started  # "today" is the calls' day, even across Seoul's midnight
+    old = seed_call(env.store, env.settings, recording=False)  # two days before: not counted
+    update_row(env.store, "calls", old, started_at=started - timedelta(days=2))
     page = login(env.app, "minjun").get("/dashboard/queue").text
     panel = page[page.index('<section id="today"'):]
     assert "오늘의 통화" in panel
