@@ -63,6 +63,32 @@ def test_calling_hours_decide_when_attempts_fall_due(database_url):
     assert len(jobs) == 3 and service.take_due(now=monday) == []
 
 
+def test_a_campaign_at_its_cap_does_not_fill_the_queue_ahead_of_the_others(database_url):
+    """Each campaign has at most QUEUED_PER_SLOT × its cap attempts queued or live, so a large campaign that
+    started first cannot hold every dialer while a later one's calls wait behind it."""
+    service = CampaignService(database_url)
+    big = service.create("큰 캠페인", calling_hours=HOURS, max_concurrent=2)
+    service.import_csv(big.id, "name,phone\n" + "\n".join(f"큰{i},010-7100-{i:04d}" for i in range(10)) + "\n")
+    small = service.create("작은 캠페인", calling_hours=HOURS, max_concurrent=1)
+    service.import_csv(small.id, "name,phone\n" + "\n".join(f"작은{i},010-7200-{i:04d}" for i in range(3)) + "\n")
+    service.start(big.id, now=WEDNESDAY_NOON)
+    service.plan_rounds(now=WEDNESDAY_NOON)
+    service.start(small.id, now=WEDNESDAY_NOON)
+    service.plan_rounds(now=WEDNESDAY_NOON)
+
+    first = service.take_due(now=WEDNESDAY_NOON)
+    by_campaign = {c.id: [j for j in first if j.campaign_id == c.id] for c in (big, small)}
+    assert len(by_campaign[big.id]) == 2 * 2 and len(by_campaign[small.id]) == 2 * 1
+    assert service.take_due(now=WEDNESDAY_NOON) == []  # nothing more while those wait
+
+    claim = service.claim(by_campaign[big.id][0].attempt_id, "dialer-1")  # live: still counts
+    assert claim is not None and service.take_due(now=WEDNESDAY_NOON) == []
+    service.finish(claim.attempt_id, "completed", now=WEDNESDAY_NOON)  # ended: its room is free again
+    [more] = service.take_due(now=WEDNESDAY_NOON)
+    assert more.campaign_id == big.id
+    assert sum(a.status == "scheduled" for a in attempts(service, big.id)) == 10 - 5  # the rest wait their turn
+
+
 def test_only_one_claim_of_an_attempt_wins(database_url):
     service = CampaignService(database_url)
     campaign = make(service, n=1)

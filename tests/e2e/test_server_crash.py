@@ -169,7 +169,7 @@ def _fall_caller(tmp_path: Path) -> Path:
     다쳤어요" in two of five fresh-clone runs; the agent then asks where it hurts (``health.pain``), and a fall
     told there is flagged too, so a second hearing of the fall decides instead of the call ending unflagged."""
     data = yaml.safe_load((PERSONA_DIR / "fall_low_mood.yaml").read_text(encoding="utf-8"))
-    data["answers"]["health.pain"] = ["어제 넘어져서 무릎을 다쳤어요.", "무릎이 아파요."]
+    data["answers"]["health.pain"] = ["넘어져서 무릎을 다쳤어요.", "무릎이 아파요."]
     path = tmp_path / "fall_caller.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
