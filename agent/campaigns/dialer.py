@@ -193,10 +193,12 @@ class Dialer:
         await self._record(delivery, outcome)
 
     async def _record(self, delivery: Delivery, outcome: Outcome) -> None:
-        finished = await asyncio.to_thread(
+        await asyncio.to_thread(
             self.service.finish, delivery.job.attempt_id, outcome.status, call_id=outcome.call_id,
             detail=outcome.detail,
         )
-        if finished.retry_at is not None:
-            await self.queue.wake()  # the scheduler enqueues the retry when it is due
         await self.queue.ack(delivery)
+        # The scheduler: a retry to enqueue when due, or room for the campaign's next attempt (at most
+        # QUEUED_PER_SLOT × its cap are queued or live). Never lets the ack wait on it.
+        with contextlib.suppress(Exception):
+            await self.queue.wake()

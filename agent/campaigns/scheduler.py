@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from loguru import logger
 
@@ -56,6 +56,17 @@ class Scheduler:
             self._lead = redis.register_script(LEAD)
             self._release = redis.register_script(RELEASE)
 
+    def _wait_s(self, queued: int, due: datetime | None, now: datetime) -> float:
+        """How long to sleep after a tick. An attempt already due that the tick left (its campaign has
+        ``QUEUED_PER_SLOT`` × its cap queued or live) waits for a dialer's wake-up, sent as each attempt ends,
+        not for a busy loop; one tick's limit reached means more to take at once."""
+        if due is None:
+            return self.idle_s
+        wait = (due - now).total_seconds()
+        if wait > 0:
+            return min(self.idle_s, max(0.05, wait))
+        return 0.05 if queued else self.idle_s
+
     async def tick(self) -> int:
         """One pass; returns how many jobs went on the queue."""
         if self.redis is None:
@@ -88,14 +99,13 @@ class Scheduler:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.tick()
+                queued = await self.tick()
                 due = await asyncio.to_thread(self.service.next_due_at)
             except Exception:
                 logger.exception("scheduler tick failed; trying again")
-                due = None
-            wait = self.idle_s if due is None else (due - utcnow()).total_seconds()
+                queued, due = 0, None
             try:
-                await self.queue.wait_wake(min(self.idle_s, max(0.05, wait)))
+                await self.queue.wait_wake(self._wait_s(queued, due, utcnow()))
             except Exception as exc:  # the queue is unreachable (Redis restarting): wait, then tick again
                 logger.warning(f"scheduler: waiting for wake-ups failed ({type(exc).__name__}: {exc})")
                 with contextlib.suppress(TimeoutError):
