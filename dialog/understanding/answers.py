@@ -298,7 +298,7 @@ def yes_no_answer(u: Utterance) -> Finding | None:
 
 
 _NOTHING = _re(r"^(없|아니|아뇨|됐|괜찮|없습|그런거없|별로없|딱히|특별히|그게다|다했|그만|할말없|네없|예없|그냥없|끝|고마|감사)")
-_THANKS_AT_END = _re(r"\|?(?:고마워|고맙|감사)[가-힣]{0,4}$")
+_THANKS_AT_END = _re(r"(?:\|?(?:고마워|고맙|감사)[가-힣]{0,4})+\|?$")  # Whisper may repeat it: "고마워요 고마워요"
 _FILLER_WORD = _re(r"^(?:네|예|응|음|어|아|으|그|저|뭐|에)+[.,?!~…]*$")
 _SYLLABLE = _re(r"[가-힣]")
 
@@ -320,7 +320,7 @@ def anything_else(u: Utterance) -> Finding | None:
         return Finding("nothing", u.words())
     thanks = _THANKS_AT_END.search(text)
     if thanks and thanks.start() and not says_words(Utterance(u.words(0, thanks.start()))):
-        return Finding("nothing", u.words())  # "없어요, 고마워요" with its first words misheard ("옳어요 고마워요")
+        return Finding("nothing", u.words())  # "없어요, 고마워요" misheard: "옳어요 고마워요", "어때요? 고마워요 고마워요"
     if yes_no(u) and len(text.replace("|", "")) <= 3:  # a bare "네": they have something; ask again
         return None
     if is_hedge(u) and len(text) <= 6:

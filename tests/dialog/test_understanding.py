@@ -207,7 +207,8 @@ def test_severity(text, expected):
     ("text", "expected"),
     [("없어요", "nothing"), ("아니요 없어요", "nothing"), ("네 없어요", "nothing"), ("괜찮아요", "nothing"),
      ("고마워요", "nothing"), ("요즘 보일러가 고장났어요", "note"), ("네", None), ("옳어요 고마워요", "nothing"),
-     ("보일러 좀 고쳐 주세요. 고마워요", "note")],
+     ("보일러 좀 고쳐 주세요. 고마워요", "note"), ("어때요? 고마워요 고마워요", "nothing"),
+     ("보일러 좀 고쳐 주세요. 고마워요 고마워요", "note")],
 )  # fmt: skip
 def test_anything_else(text, expected):
     assert value(nlu.anything_else(U(text))) == expected
