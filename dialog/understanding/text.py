@@ -38,7 +38,7 @@ _FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"어지르(?=워|와)"), "어지러"),
     (re.compile(r"누명(?=예약|이요|이에요|요|$|\||자리|가능)"), "두명"),  # "두 명 예약" heard as "누명 예약"
     (re.compile(r"노구(?=세요|세여|신데|신가|시죠|시라)"), "누구"),  # "누구세요?" heard as "노구세요" (not a 노 = no)
-    (re.compile(r"점화|전와"), "전화"),  # "이제 전화 안 하셨으면" heard as "이제 점화 안 하셨으면"
+    (re.compile(r"점화|전와|정화(?=안하|하지마|하지말)"), "전화"),  # "이제 전화 안 하셨으면" heard as "이제 점화(정화) 안…"
 )
 
 # Where one clause ends inside a compact sentence: punctuation, "-는데/-은데/-ㄴ데" (but not the noun

@@ -26,6 +26,7 @@ STOPS = [
     "더 이상 전화 안 해도 됩니다",
     "우리 딸이 있으니까 이제 그만 연락하셔도 돼요",
     "이제 점화 안 하셨으면 좋겠어요",  # how Whisper heard the simulated callee's 전화 on the phone line
+    "이제 정화 안 하셨으면 좋겠어요",  # and once in 12 onsets (benchmarks/persona_hearing.py)
 ]
 NOT_STOPS = [
     "전화 주셔서 고마워요",
@@ -36,6 +37,7 @@ NOT_STOPS = [
     "병원에 전화해 봐야겠어요",
     "딸한테 전화가 와서 좋았어요",
     "그만 아팠으면 좋겠어요",
+    "정화조 청소를 안 해서 냄새가 나요",
 ]
 WHO = [
     "누구세요?",
