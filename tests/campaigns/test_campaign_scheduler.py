@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
+
+from dialog.clock import SEOUL
 
 from agent.campaigns.queue import MemoryJobQueue
 from agent.campaigns.scheduler import Scheduler
 from agent.campaigns.service import CampaignService
 from agent.store import migrate
 
-ALL_DAY = {"days": "daily", "start": "00:00", "end": "24:00"}
+WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=SEOUL)  # inside the campaign's calling hours
 
 
 class CountingScheduler(Scheduler):
@@ -25,13 +27,13 @@ def test_held_back_attempts_wait_for_a_wake_up_not_a_busy_loop(tmp_path):
     url = f"sqlite:///{tmp_path / 'calls.db'}"
     migrate(url)
     service = CampaignService(url)
-    campaign = service.create("안부", max_concurrent=1, calling_hours=ALL_DAY)
+    campaign = service.create("안부", max_concurrent=1)
     service.import_csv(campaign.id, "name,phone\n" + "\n".join(f"사람{i},010-7300-{i:04d}" for i in range(5)) + "\n")
-    service.start(campaign.id, now=datetime.now(UTC))  # calling hours are all day: any clock will do
+    service.start(campaign.id, now=WEDNESDAY_NOON)
 
     async def run() -> None:
         queue = MemoryJobQueue()
-        scheduler = CountingScheduler(service, queue, idle_s=30.0)
+        scheduler = CountingScheduler(service, queue, idle_s=30.0, clock=lambda: WEDNESDAY_NOON)
         stop = asyncio.Event()
         task = asyncio.create_task(scheduler.run(stop))
         try:
