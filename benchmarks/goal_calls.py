@@ -57,6 +57,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # line_turn
 
 from dialog import DialogSession, Scenario, load_scenario  # noqa: E402
 from dialog.reservations import Booking as StoredBooking  # noqa: E402
@@ -256,18 +257,14 @@ class PhoneLine:
         return payload
 
     def __call__(self, text: str, hint: str | None) -> tuple[str, ...]:
-        import numpy as np
+        from line_turn import line_seconds, line_turn
 
-        from telephony.codec import from_phone
-
-        rate = self.recognizer.sample_rate
-        speech = from_phone(self.line_audio(text), rate).astype(np.float32) / 32768.0
-        audio = np.concatenate([np.zeros(int(LEAD_S * rate), np.float32), speech,
-                                np.zeros(int(TAIL_S * rate), np.float32)])
+        payload = self.line_audio(text)
+        audio = line_turn(payload, self.recognizer.sample_rate, LEAD_S, TAIL_S)
         started = time.perf_counter()
         heard = self.recognizer.transcribe(audio, hint=hint).hypotheses
         self.asr_s += time.perf_counter() - started
-        self.audio_s += len(speech) / rate
+        self.audio_s += line_seconds(payload)
         self.utterances += 1
         return heard
 

@@ -34,13 +34,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # line_turn
 
 from agent.cli.demo import persona_voice  # noqa: E402
 from agent.settings import Settings  # noqa: E402
 from asr import make_recognizer  # noqa: E402
 from dialog import DialogSession, Scenario, load_scenario  # noqa: E402
 from dialog.clock import SEOUL  # noqa: E402
-from telephony.codec import from_phone, to_phone  # noqa: E402
+from line_turn import line_turn  # noqa: E402
+from telephony.codec import to_phone  # noqa: E402
 from telephony.simulator.personas import Persona, load_persona  # noqa: E402
 
 PERSONAS = ROOT / "telephony" / "simulator" / "personas"
@@ -75,16 +77,14 @@ def reaction(scenario: Scenario, persona: Persona, state: str, hypotheses: tuple
 
 def probe(persona: Persona, state: str, line: str, recognizer, voice, scenario: Scenario,
           leads: tuple[float, ...] = LEADS_S, tails: tuple[float, ...] = TAILS_S) -> LineResult:
-    rate = recognizer.sample_rate
     pcm, pcm_rate = voice(line)  # int16, as the phone simulator sends it
-    speech = from_phone(to_phone(np.asarray(pcm, dtype=np.int16), pcm_rate), rate).astype(np.float32) / 32768.0
+    payload = to_phone(np.asarray(pcm, dtype=np.int16), pcm_rate)
     wanted, _ = reaction(scenario, persona, state, (line,))
     hint = scenario.states[state].hint if state in scenario.states else None
     right, misheard = 0, []
     for lead in leads:
         for tail in tails:
-            padded = np.concatenate([np.zeros(int(lead * rate), np.float32), speech,
-                                     np.zeros(int(tail * rate), np.float32)])
+            padded = line_turn(payload, recognizer.sample_rate, lead, tail)
             got, heard = reaction(scenario, persona, state, recognizer.transcribe(padded, hint=hint).hypotheses)
             if got == wanted:
                 right += 1
