@@ -112,6 +112,11 @@ class DialogProcessor(FrameProcessor):
     def session(self) -> DialogSession:
         return self._session
 
+    @property
+    def ending(self) -> bool:
+        """The call's last line (a goodbye, or the line before a handoff) has been given to the TTS."""
+        return self._ending
+
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
         if isinstance(frame, StartFrame):

@@ -324,10 +324,6 @@ class CallRunner:
         context = LLMContext()
         # The VAD tells the recogniser where the caller pauses, so it can start before the turn is decided.
         vad = PauseReportingVAD(stop_secs=settings.vad_stop_s, listener=stt if isinstance(stt, PauseListener) else None)
-        smart_turn = await self.smart_turn.acquire()
-        user_agg, assistant_agg = LLMContextAggregatorPair(
-            context, user_params=user_turn_params(vad, smart_turn, silence_timeout_s=settings.silence_timeout_s)
-        )
 
         async def on_reply(reply: Reply, caller_text: str | None) -> None:
             now_ms = journal.ms()
@@ -347,6 +343,9 @@ class CallRunner:
             transfer=self._handoff(start, serializer),
         )
         serializer.on_mark = dialog.mark_played  # a handoff waits for its told-first line to have played
+        smart_turn = await self.smart_turn.acquire()
+        user_params = user_turn_params(vad, smart_turn, silence_timeout_s=settings.silence_timeout_s, dialog=dialog)
+        user_agg, assistant_agg = LLMContextAggregatorPair(context, user_params=user_params)
         tts = SynthesizerTTSService(self.engines.synthesizer, prosody=scenario_prosody(session.scenario))
         pipeline = Pipeline(
             [transport.input(), stt, user_agg, dialog, tts, transport.output(), recording.processor, assistant_agg]

@@ -11,6 +11,10 @@ So a turn ends when
 A pause that outlasts both (the caller resumes just as the agent starts replying) is the dialog processor's
 to mend (``agent.call.dialog_processor``: the reply stops and both parts are heard as one turn).
 
+Once the agent has decided to end the call (its goodbye, or the line that tells the caller they are being put
+through), the caller no longer interrupts it (``MutedWhileEnding``): a "고마워요" said over the goodbye would
+otherwise cut it off, and the session, finished, would not act on the words anyway.
+
 The VAD also reports the first silent frame and a resumption before its stop decision
 (``PauseReportingVAD`` → a ``PauseListener``), so the recogniser can start on the speech so far while the
 turn is still being decided.
@@ -25,7 +29,9 @@ from pipecat.audio.turn.smart_turn.base_smart_turn import SmartTurnParams
 from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.audio.vad.vad_analyzer import VADParams, VADState
+from pipecat.frames.frames import Frame
 from pipecat.processors.aggregators.llm_response_universal import LLMUserAggregatorParams
+from pipecat.turns.user_mute import BaseUserMuteStrategy
 from pipecat.turns.user_stop.turn_analyzer_user_turn_stop_strategy import TurnAnalyzerUserTurnStopStrategy
 from pipecat.turns.user_turn_strategies import UserTurnStrategies
 
@@ -38,6 +44,25 @@ class PauseListener(Protocol):
     async def speech_paused(self, stop_secs: float) -> None: ...
 
     async def speech_resumed(self) -> None: ...
+
+
+class Ending(Protocol):
+    """Whether the call's last line is being said (``agent.call.dialog_processor.DialogProcessor``)."""
+
+    @property
+    def ending(self) -> bool: ...
+
+
+class MutedWhileEnding(BaseUserMuteStrategy):
+    """Mutes the caller (no barge-in, no new turn) from the moment the dialog ends the call, so its goodbye
+    is heard out. pipecat asks it at every frame the user aggregator sees (the line's audio: every 20 ms)."""
+
+    def __init__(self, dialog: Ending, **kwargs):
+        super().__init__(**kwargs)
+        self._dialog = dialog
+
+    async def process_frame(self, frame: Frame) -> bool:
+        return self._dialog.ending
 
 
 class PauseReportingVAD(SileroVADAnalyzer):
@@ -91,12 +116,14 @@ class SmartTurnModels:
 
 
 def user_turn_params(
-    vad: PauseReportingVAD, smart_turn: LocalSmartTurnAnalyzerV3, *, silence_timeout_s: float
+    vad: PauseReportingVAD, smart_turn: LocalSmartTurnAnalyzerV3, *, silence_timeout_s: float, dialog: Ending | None = None
 ) -> LLMUserAggregatorParams:
     """The user aggregator's turn-taking: speech starts a turn (and interrupts the agent), Smart Turn with its
-    silence fallback ends it (the fallback is the analyzer's ``stop_secs``, counted from the VAD stop)."""
+    silence fallback ends it (the fallback is the analyzer's ``stop_secs``, counted from the VAD stop); once
+    ``dialog`` is ending the call, the caller is muted (no ``dialog``: turns alone, as a benchmark takes them)."""
     return LLMUserAggregatorParams(
         vad_analyzer=vad,
         user_turn_strategies=UserTurnStrategies(stop=[TurnAnalyzerUserTurnStopStrategy(turn_analyzer=smart_turn)]),
+        user_mute_strategies=[MutedWhileEnding(dialog)] if dialog is not None else [],
         user_idle_timeout=silence_timeout_s,
     )

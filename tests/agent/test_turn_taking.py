@@ -20,6 +20,7 @@ from pipecat.audio.turn.smart_turn.base_smart_turn import BaseSmartTurn, SmartTu
 from pipecat.frames.frames import (
     BotStartedSpeakingFrame,
     BotStoppedSpeakingFrame,
+    EndWorkerFrame,
     Frame,
     InputAudioRawFrame,
     InterruptionFrame,
@@ -42,7 +43,7 @@ from telephony.codec import from_phone, to_phone
 
 RATE = 16000
 FRAME_S = 0.02
-WORDS = {440.0: "괜찮아요", 660.0: "건강해요", 880.0: "근데 어제부터 열이 좀 나요"}
+WORDS = {440.0: "괜찮아요", 660.0: "건강해요", 880.0: "근데 어제부터 열이 좀 나요", 550.0: "아니요 없어요", 770.0: "고마워요"}
 SETTINGS = Settings(_env_file=None)
 GREETING_S = 1.8  # the health question takes 1.6 s to play
 
@@ -141,7 +142,8 @@ class ToneSynthesizer:
 
 class PlayoutClock(FrameProcessor):
     """The output transport's part: plays the agent's audio in real time, says when the agent starts and stops
-    speaking (upstream, as the transport does), and stops at an interruption."""
+    speaking (upstream, as the transport does), stops at an interruption, and lets the end of the call through
+    once the audio before it has played."""
 
     def __init__(self):
         super().__init__()
@@ -149,9 +151,13 @@ class PlayoutClock(FrameProcessor):
         self.task: asyncio.Task | None = None
         self.started_at: list[float] = []
         self.interruptions = 0
+        self.played_out = 0  # stretches of agent audio that played to their end
 
     async def process_frame(self, frame: Frame, direction: FrameDirection):
         await super().process_frame(frame, direction)
+        if isinstance(frame, EndWorkerFrame):
+            self.create_task(self._after_playout(frame, direction))
+            return
         if isinstance(frame, TTSAudioRawFrame):
             now = time.monotonic()
             self.until = max(self.until, now) + len(frame.audio) / 2 / frame.sample_rate
@@ -168,23 +174,33 @@ class PlayoutClock(FrameProcessor):
     async def _play(self) -> None:
         while (left := self.until - time.monotonic()) > 0:
             await asyncio.sleep(left)
+        self.played_out += 1
         await self._stopped()
+
+    async def _after_playout(self, frame: Frame, direction: FrameDirection) -> None:
+        while self.task is not None:
+            await asyncio.sleep(0.02)
+        await self.push_frame(frame, direction)
 
     async def _stopped(self) -> None:
         self.task, self.until = None, 0.0
         await self.push_frame(BotStoppedSpeakingFrame(), FrameDirection.UPSTREAM)
 
 
-class HealthQuestion(DialogSession):
-    """The care call, begun at the health question (as if the earlier questions were answered)."""
+class AskedFirst(DialogSession):
+    """The care call, begun at one question (as if the earlier questions were answered)."""
+
+    def __init__(self, *args, question: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question = question
 
     def start(self):
-        return self.ask("health")
+        return self.ask(self.question)
 
 
 @dataclass
 class Call:
-    session: HealthQuestion
+    session: AskedFirst
     dialog: DialogProcessor
     stt: RecognizerSTTService
     smart_turn: ScriptedSmartTurn
@@ -195,14 +211,12 @@ class Call:
 
 
 async def place_call(caller_audio: list[Frame], verdicts: list[bool], *, speculative: bool = True,
-                     seconds_per_char: float = 0.06) -> Call:
-    session = HealthQuestion(load_scenario("care_call"), person={"name": "김영수"}, seed=7)
+                     seconds_per_char: float = 0.06, question: str = "health") -> Call:
+    session = AskedFirst(load_scenario("care_call"), person={"name": "김영수"}, seed=7, question=question)
     recognizer = ToneRecognizer()
     stt = RecognizerSTTService(recognizer, speculative=speculative)
     smart_turn = ScriptedSmartTurn(verdicts, SETTINGS.turn_fallback_s)
     vad = EnergyVAD(stop_secs=SETTINGS.vad_stop_s, listener=stt)
-    params = user_turn_params(vad, smart_turn, silence_timeout_s=0)
-    user_agg, _ = LLMContextAggregatorPair(LLMContext(), user_params=params)
     spoken: list[str] = []
     heard: list[str] = []
 
@@ -212,6 +226,8 @@ async def place_call(caller_audio: list[Frame], verdicts: list[bool], *, specula
             heard.append(caller_text)
 
     dialog = DialogProcessor(session, stream_sid="MZ1", on_reply=on_reply, merge_window_s=SETTINGS.turn_merge_window_s)
+    params = user_turn_params(vad, smart_turn, silence_timeout_s=0, dialog=dialog)
+    user_agg, _ = LLMContextAggregatorPair(LLMContext(), user_params=params)
     playout = PlayoutClock()
     pipeline = Pipeline([stt, user_agg, dialog, SynthesizerTTSService(ToneSynthesizer(seconds_per_char)), playout])
     await run_test(pipeline, frames_to_send=caller_audio,
@@ -255,6 +271,18 @@ async def test_caller_going_on_into_the_reply_stops_it_and_is_heard_as_one_turn(
     assert "열이 많이 나세요" in call.spoken[2]
     # The caller resumed while the first reply was playing, within the window.
     assert len(call.playout.started_at) >= 2
+
+
+async def test_thanks_said_over_the_goodbye_do_not_cut_it_off():
+    """"아니요, 없어요." ends the call; the caller's "고마워요" 0.6 s later, over the goodbye, is within the merge
+    window, but the goodbye is the call's last line: it plays to its end and the call ends once."""
+    audio = after_the_question(tone(550, 0.8), silence(0.6), tone(770, 0.8), silence(3.0))
+    call = await place_call(audio, verdicts=[True, True], question="anything_else")
+    assert call.heard == ["아니요 없어요"] and call.session.finished and call.session.outcome == "completed"
+    assert call.dialog.ending and call.dialog.merged_turns == 0
+    assert len(call.spoken) == 2  # the question, then the goodbye, said once
+    assert call.playout.interruptions == 0
+    assert call.playout.played_out == 2  # the question and the goodbye, each to its end
 
 
 async def test_caller_who_answers_the_reply_later_starts_a_new_turn():
