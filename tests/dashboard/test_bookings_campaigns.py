@@ -30,7 +30,8 @@ def _campaign(store) -> str:
     flagged = seed_call(store.store, store.settings, name="박순자", phone="+821020000001",
                         flags=[("fall", "high", "=HYPERLINK(\"x\") 넘어졌어요", 3)], answers={"meal": "skipped"})  # fmt: skip
     clean = seed_call(store.store, store.settings, name="이말순", phone="+821020000002", answers={"meal": "eaten", "sleep": "good"})
-    now, today = datetime.now(UTC), date.today()
+    now = datetime.now(UTC)
+    today = now.astimezone(SEOUL).date()  # the round, as the campaign (Asia/Seoul) counts its days
     calls = store.store
     insert_row(calls, "campaigns", id="camp-1", name="11월 안부 전화", scenario="care_call", status="running",
                timezone="Asia/Seoul", calling_hours={}, recurrence="once", retry_policy={}, max_concurrent=5,
